@@ -1,0 +1,109 @@
+//! Hugging Face checkpoints: `config.json` + `model.safetensors`, loaded from bytes
+//! (the browser's case) or a directory, and saved back in the same layout.
+
+mod safetensors_io;
+
+pub use safetensors_io::{HostTensor, SafetensorsFile, StoreDtype, write_safetensors};
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::config::BertConfig;
+use crate::error::{BertError, Result};
+use crate::model::BertForMaskedLM;
+use crate::model::init::{ParamKind, WeightSource};
+
+/// Serves tensors from a safetensors file to [`BertForMaskedLM::from_source`],
+/// accepting the spellings checkpoints use in the wild.
+struct CheckpointSource<'a> {
+    file: &'a SafetensorsFile<'a>,
+    device: Device,
+}
+
+/// Names under which `name` (our canonical HF name) may be stored.
+fn candidates(name: &str) -> Vec<String> {
+    let mut names = vec![name.to_string()];
+    // A checkpoint saved from `BertModel` has no `bert.` prefix.
+    if let Some(rest) = name.strip_prefix("bert.") {
+        names.push(rest.to_string());
+    }
+    // The MLM bias is stored under either name (transformers 4 wrote both, tied).
+    match name {
+        "cls.predictions.bias" => names.push("cls.predictions.decoder.bias".into()),
+        "cls.predictions.decoder.bias" => names.push("cls.predictions.bias".into()),
+        _ => {}
+    }
+    // The original TF-converted checkpoints name LayerNorm parameters gamma/beta.
+    let legacy: Vec<String> = names
+        .iter()
+        .filter(|n| n.contains("LayerNorm."))
+        .filter_map(|n| {
+            n.strip_suffix(".weight")
+                .map(|s| format!("{s}.gamma"))
+                .or_else(|| n.strip_suffix(".bias").map(|s| format!("{s}.beta")))
+        })
+        .collect();
+    names.extend(legacy);
+    names
+}
+
+impl WeightSource for CheckpointSource<'_> {
+    fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], _kind: ParamKind) -> Result<Tensor<D>> {
+        let tried = candidates(name);
+        let found = tried.iter().find(|n| self.file.contains(n)).ok_or_else(|| BertError::MissingTensor {
+            name: name.into(),
+            tried: tried.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        })?;
+        let (actual, values) = self.file.f32(found)?;
+        if actual != shape {
+            return Err(BertError::ShapeMismatch {
+                name: found.clone(),
+                expected: shape.to_vec(),
+                actual,
+            });
+        }
+        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+    }
+}
+
+/// Builds a model from the contents of `config.json` and `model.safetensors`.
+pub fn load_from_bytes(config_json: &str, safetensors: &[u8], device: &Device) -> Result<BertForMaskedLM> {
+    let config = BertConfig::from_json(config_json)?;
+    load_with_config(&config, safetensors, device)
+}
+
+/// Builds a model from an already parsed config and the safetensors bytes.
+pub fn load_with_config(config: &BertConfig, safetensors: &[u8], device: &Device) -> Result<BertForMaskedLM> {
+    let file = SafetensorsFile::parse(safetensors)?;
+    let mut source = CheckpointSource {
+        file: &file,
+        device: device.clone(),
+    };
+    BertForMaskedLM::from_source(config, &mut source, device)
+}
+
+/// Reads every parameter back to the host (asynchronously, as WebGPU requires) and
+/// serialises it in Hugging Face's layout, loadable by `BertForMaskedLM.from_pretrained`.
+pub async fn to_safetensors(model: &BertForMaskedLM, dtype: StoreDtype) -> Result<Vec<u8>> {
+    let mut tensors = Vec::new();
+    for (name, shape, tensor) in model.named_tensors() {
+        let values = read_f32(tensor).await?;
+        tensors.push((name, HostTensor::new(shape, &values, dtype)));
+    }
+    write_safetensors(&tensors)
+}
+
+/// One asynchronous device → host read of a float tensor.
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| BertError::Device(format!("reading a tensor from the device failed: {e:?}")))?;
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| BertError::Device(format!("unexpected tensor data: {e:?}")))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod fs;
+#[cfg(not(target_arch = "wasm32"))]
+pub use fs::{load_dir, save_dir};

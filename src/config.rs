@@ -1,0 +1,199 @@
+//! `config.json` of a Hugging Face BERT checkpoint (transformers 4 and 5).
+//!
+//! Unknown keys are ignored; a missing key takes the default that `BertConfig` in
+//! transformers gives it, so any published BERT config loads as transformers would.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{BertError, Result};
+
+/// The activation named by `hidden_act`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HiddenAct {
+    /// `gelu`: the exact form, `x * Φ(x)` with erf.
+    Gelu,
+    /// `gelu_new` / `gelu_pytorch_tanh` / `gelu_fast`: the tanh approximation.
+    GeluTanh,
+    Relu,
+    /// `silu` / `swish`.
+    Silu,
+}
+
+impl HiddenAct {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "gelu" | "gelu_python" => Ok(Self::Gelu),
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Self::GeluTanh),
+            "relu" => Ok(Self::Relu),
+            "silu" | "swish" => Ok(Self::Silu),
+            other => Err(BertError::Config(format!(
+                "hidden_act `{other}` is not supported (use gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu or silu)"
+            ))),
+        }
+    }
+}
+
+fn default_vocab_size() -> usize {
+    30522
+}
+fn default_hidden_size() -> usize {
+    768
+}
+fn default_layers() -> usize {
+    12
+}
+fn default_heads() -> usize {
+    12
+}
+fn default_intermediate() -> usize {
+    3072
+}
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_max_pos() -> usize {
+    512
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_init_range() -> f64 {
+    0.02
+}
+fn default_ln_eps() -> f64 {
+    1e-12
+}
+fn default_position_embedding_type() -> String {
+    "absolute".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_pad() -> Option<usize> {
+    Some(0)
+}
+fn default_model_type() -> String {
+    "bert".into()
+}
+fn default_architectures() -> Vec<String> {
+    vec!["BertForMaskedLM".into()]
+}
+
+/// The fields of transformers' `BertConfig` that change the computation, plus the
+/// bookkeeping fields we write back so transformers recognises a saved model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BertConfig {
+    #[serde(default = "default_architectures")]
+    pub architectures: Vec<String>,
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    #[serde(default = "default_vocab_size")]
+    pub vocab_size: usize,
+    #[serde(default = "default_hidden_size")]
+    pub hidden_size: usize,
+    #[serde(default = "default_layers")]
+    pub num_hidden_layers: usize,
+    #[serde(default = "default_heads")]
+    pub num_attention_heads: usize,
+    #[serde(default = "default_intermediate")]
+    pub intermediate_size: usize,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    #[serde(default = "default_max_pos")]
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_init_range")]
+    pub initializer_range: f64,
+    #[serde(default = "default_ln_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "default_pad")]
+    pub pad_token_id: Option<usize>,
+    #[serde(default = "default_position_embedding_type")]
+    pub position_embedding_type: String,
+    #[serde(default = "default_true")]
+    pub tie_word_embeddings: bool,
+}
+
+impl Default for BertConfig {
+    fn default() -> Self {
+        // An empty object takes every default, exactly as `BertConfig()` in transformers.
+        serde_json::from_str("{}").expect("all fields have defaults")
+    }
+}
+
+impl BertConfig {
+    /// Parses and validates `config.json`.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| BertError::Config(e.to_string()))?;
+        if !value.is_object() {
+            return Err(BertError::Config("expected a JSON object".into()));
+        }
+        // The path names the offending key: "hidden_size: invalid type: string ...".
+        let config: BertConfig =
+            serde_path_to_error::deserialize(value).map_err(|e| BertError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("config serialises")
+    }
+
+    /// Rejects configurations this implementation cannot compute exactly.
+    pub fn validate(&self) -> Result<()> {
+        let err = |m: String| Err(BertError::Config(m));
+        if self.model_type != "bert" {
+            return err(format!(
+                "model_type is `{}`; only `bert` checkpoints are supported",
+                self.model_type
+            ));
+        }
+        for (name, value) in [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+        ] {
+            if value == 0 {
+                return err(format!("{name} must be positive"));
+            }
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return err(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.position_embedding_type != "absolute" {
+            return err(format!(
+                "position_embedding_type `{}` is not supported (only `absolute`)",
+                self.position_embedding_type
+            ));
+        }
+        if !(self.layer_norm_eps > 0.0) {
+            return err("layer_norm_eps must be positive".into());
+        }
+        HiddenAct::parse(&self.hidden_act)?;
+        Ok(())
+    }
+
+    pub fn act(&self) -> HiddenAct {
+        HiddenAct::parse(&self.hidden_act).unwrap_or(HiddenAct::Gelu)
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+}

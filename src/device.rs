@@ -1,0 +1,59 @@
+//! Choosing where the model runs. Model code takes any Burn [`Device`]; this is only
+//! the menu offered to users.
+
+use burn::tensor::Device;
+
+use crate::error::{BertError, Result};
+
+/// The backends a user can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (`flex`).
+    Cpu,
+    /// wgpu: Vulkan/Metal/DX12 natively, WebGPU in the browser.
+    Wgpu,
+}
+
+impl Backend {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "cpu" | "flex" => Ok(Self::Cpu),
+            "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
+            other => Err(BertError::Input(format!("unknown backend `{other}` (use cpu or wgpu)"))),
+        }
+    }
+}
+
+/// The CPU device.
+pub fn cpu() -> Device {
+    Device::flex()
+}
+
+/// Opens the default wgpu adapter; no adapter is an error, not a panic.
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+pub fn wgpu() -> Result<Device> {
+    Device::wgpu_options()
+        .init()
+        .map_err(|e| BertError::Device(format!("no usable wgpu adapter: {e}")))
+}
+
+/// Opens the default WebGPU adapter (the browser needs the asynchronous path).
+#[cfg(feature = "wgpu")]
+pub async fn wgpu_async() -> Result<Device> {
+    Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| BertError::Device(format!("no usable WebGPU adapter: {e}")))
+}
+
+/// The device for `backend` (native builds).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn open(backend: Backend) -> Result<Device> {
+    match backend {
+        Backend::Cpu => Ok(cpu()),
+        #[cfg(feature = "wgpu")]
+        Backend::Wgpu => wgpu(),
+        #[cfg(not(feature = "wgpu"))]
+        Backend::Wgpu => Err(BertError::Device("this build has no wgpu support (feature `wgpu`)".into())),
+    }
+}

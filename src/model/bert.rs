@@ -1,0 +1,129 @@
+use burn::module::Module;
+use burn::tensor::{Int, Tensor};
+
+use super::embeddings::BertEmbeddings;
+use super::head::BertOnlyMLMHead;
+use super::layer::BertEncoder;
+use crate::config::BertConfig;
+
+/// What a forward pass should keep besides the final output.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputOptions {
+    pub hidden_states: bool,
+    pub attentions: bool,
+}
+
+impl OutputOptions {
+    pub const ALL: Self = Self {
+        hidden_states: true,
+        attentions: true,
+    };
+    pub const NONE: Self = Self {
+        hidden_states: false,
+        attentions: false,
+    };
+}
+
+/// Output of [`BertModel::forward`].
+#[derive(Debug)]
+pub struct BertModelOutput {
+    /// `[batch, seq, hidden]` after the last layer.
+    pub last_hidden_state: Tensor<3>,
+    /// Embeddings output then each layer's output (`num_layers + 1` tensors), if asked for.
+    pub hidden_states: Vec<Tensor<3>>,
+    /// Each layer's attention probabilities `[batch, heads, seq, seq]`, if asked for.
+    pub attentions: Vec<Tensor<4>>,
+}
+
+/// The encoder without a pooler (`BertModel(config, add_pooling_layer=False)`).
+#[derive(Module, Debug)]
+pub struct BertModel {
+    pub embeddings: BertEmbeddings,
+    pub encoder: BertEncoder,
+}
+
+impl BertModel {
+    /// `attention_mask` is 1 for real tokens and 0 for padding, `[batch, seq]`.
+    pub fn forward(
+        &self,
+        input_ids: Tensor<2, Int>,
+        token_type_ids: Tensor<2, Int>,
+        attention_mask: Tensor<2>,
+        options: OutputOptions,
+    ) -> BertModelOutput {
+        let [batch, seq] = attention_mask.dims();
+        // transformers' eager path: (1 - mask) * finfo(float32).min, added to the scores.
+        let additive_mask = (attention_mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * f32::MIN;
+
+        let mut hidden = self.embeddings.forward(input_ids, token_type_ids);
+        let mut hidden_states = Vec::new();
+        let mut attentions = Vec::new();
+        for layer in &self.encoder.layer {
+            if options.hidden_states {
+                hidden_states.push(hidden.clone());
+            }
+            let (next, probs) = layer.forward(hidden, additive_mask.clone());
+            if options.attentions {
+                attentions.push(probs);
+            }
+            hidden = next;
+        }
+        if options.hidden_states {
+            hidden_states.push(hidden.clone());
+        }
+        BertModelOutput {
+            last_hidden_state: hidden,
+            hidden_states,
+            attentions,
+        }
+    }
+}
+
+/// Output of [`BertForMaskedLM::forward`].
+#[derive(Debug)]
+pub struct MaskedLmOutput {
+    /// `[batch, seq, vocab]`.
+    pub logits: Tensor<3>,
+    pub hidden_states: Vec<Tensor<3>>,
+    pub attentions: Vec<Tensor<4>>,
+}
+
+/// BERT with its masked-language-model head.
+#[derive(Module, Debug)]
+pub struct BertForMaskedLM {
+    pub bert: BertModel,
+    pub cls: BertOnlyMLMHead,
+    #[module(skip)]
+    pub config: BertConfig,
+}
+
+impl BertForMaskedLM {
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// Logits for every position.
+    pub fn forward(
+        &self,
+        input_ids: Tensor<2, Int>,
+        token_type_ids: Tensor<2, Int>,
+        attention_mask: Tensor<2>,
+        options: OutputOptions,
+    ) -> MaskedLmOutput {
+        let out = self
+            .bert
+            .forward(input_ids, token_type_ids, attention_mask, options);
+        MaskedLmOutput {
+            logits: self.mlm_logits(out.last_hidden_state),
+            hidden_states: out.hidden_states,
+            attentions: out.attentions,
+        }
+    }
+
+    /// Runs the MLM head on any hidden rows `[.., hidden]` → `[.., vocab]`, so callers
+    /// can project only the positions they need (masks), not the whole sequence.
+    pub fn mlm_logits<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
+        let word_embeddings = self.bert.embeddings.word_embeddings.weight.val();
+        self.cls.predictions.forward(hidden, word_embeddings)
+    }
+}

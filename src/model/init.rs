@@ -1,0 +1,214 @@
+//! Building a [`BertForMaskedLM`] from named tensors, and listing its tensors back
+//! under the same Hugging Face names. Checkpoint loading and random initialisation
+//! both go through [`WeightSource`], so the name ↔ module mapping is written once.
+
+use burn::module::Param;
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::{Device, Distribution, Tensor};
+
+use super::attention::{BertAttention, BertSelfAttention, BertSelfOutput};
+use super::bert::{BertForMaskedLM, BertModel};
+use super::embeddings::BertEmbeddings;
+use super::head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
+use super::layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
+use crate::config::BertConfig;
+use crate::error::Result;
+
+/// How transformers' `_init_weights` initialises a parameter; a checkpoint ignores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Linear and embedding matrices: N(0, initializer_range).
+    Matrix,
+    /// Biases: zeros.
+    Bias,
+    /// LayerNorm weight: ones.
+    NormWeight,
+    /// LayerNorm bias: zeros.
+    NormBias,
+}
+
+/// Supplies the tensor for a parameter, given its Hugging Face name and shape.
+pub trait WeightSource {
+    fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], kind: ParamKind) -> Result<Tensor<D>>;
+}
+
+/// Fresh weights as transformers' `BertPreTrainedModel._init_weights` makes them.
+pub struct RandomInit {
+    pub std: f64,
+    pub device: Device,
+}
+
+impl WeightSource for RandomInit {
+    fn tensor<const D: usize>(&mut self, _name: &str, shape: [usize; D], kind: ParamKind) -> Result<Tensor<D>> {
+        Ok(match kind {
+            ParamKind::Matrix => Tensor::random(shape, Distribution::Normal(0.0, self.std), &self.device),
+            ParamKind::Bias | ParamKind::NormBias => Tensor::zeros(shape, &self.device),
+            ParamKind::NormWeight => Tensor::ones(shape, &self.device),
+        })
+    }
+}
+
+fn linear<S: WeightSource>(src: &mut S, prefix: &str, d_in: usize, d_out: usize) -> Result<Linear> {
+    // Checkpoints store `[out, in]` (torch); Burn's Linear multiplies by `[in, out]`.
+    let weight = src.tensor(&format!("{prefix}.weight"), [d_out, d_in], ParamKind::Matrix)?;
+    let bias = src.tensor(&format!("{prefix}.bias"), [d_out], ParamKind::Bias)?;
+    Ok(Linear {
+        weight: Param::from_tensor(weight.transpose()),
+        bias: Some(Param::from_tensor(bias)),
+    })
+}
+
+fn layer_norm<S: WeightSource>(src: &mut S, prefix: &str, width: usize, eps: f64, device: &Device) -> Result<LayerNorm> {
+    let mut norm = LayerNormConfig::new(width).with_epsilon(eps).init(device);
+    norm.gamma = Param::from_tensor(src.tensor(&format!("{prefix}.weight"), [width], ParamKind::NormWeight)?);
+    norm.beta = Some(Param::from_tensor(src.tensor(&format!("{prefix}.bias"), [width], ParamKind::NormBias)?));
+    Ok(norm)
+}
+
+fn embedding<S: WeightSource>(src: &mut S, name: &str, rows: usize, width: usize) -> Result<Embedding> {
+    Ok(Embedding {
+        weight: Param::from_tensor(src.tensor(name, [rows, width], ParamKind::Matrix)?),
+    })
+}
+
+impl BertForMaskedLM {
+    /// Builds the model, asking `src` for every tensor by its Hugging Face name.
+    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S, device: &Device) -> Result<Self> {
+        config.validate()?;
+        let h = config.hidden_size;
+        let eps = config.layer_norm_eps;
+        let act = config.act();
+
+        let embeddings = BertEmbeddings {
+            word_embeddings: embedding(src, "bert.embeddings.word_embeddings.weight", config.vocab_size, h)?,
+            position_embeddings: embedding(src, "bert.embeddings.position_embeddings.weight", config.max_position_embeddings, h)?,
+            token_type_embeddings: embedding(src, "bert.embeddings.token_type_embeddings.weight", config.type_vocab_size, h)?,
+            layer_norm: layer_norm(src, "bert.embeddings.LayerNorm", h, eps, device)?,
+        };
+
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let p = format!("bert.encoder.layer.{i}");
+            layers.push(BertLayer {
+                attention: BertAttention {
+                    self_attention: BertSelfAttention {
+                        query: linear(src, &format!("{p}.attention.self.query"), h, h)?,
+                        key: linear(src, &format!("{p}.attention.self.key"), h, h)?,
+                        value: linear(src, &format!("{p}.attention.self.value"), h, h)?,
+                        num_heads: config.num_attention_heads,
+                        head_dim: config.head_dim(),
+                    },
+                    output: BertSelfOutput {
+                        dense: linear(src, &format!("{p}.attention.output.dense"), h, h)?,
+                        layer_norm: layer_norm(src, &format!("{p}.attention.output.LayerNorm"), h, eps, device)?,
+                    },
+                },
+                intermediate: BertIntermediate {
+                    dense: linear(src, &format!("{p}.intermediate.dense"), h, config.intermediate_size)?,
+                    act,
+                },
+                output: BertOutput {
+                    dense: linear(src, &format!("{p}.output.dense"), config.intermediate_size, h)?,
+                    layer_norm: layer_norm(src, &format!("{p}.output.LayerNorm"), h, eps, device)?,
+                },
+            });
+        }
+
+        let decoder = if config.tie_word_embeddings {
+            None
+        } else {
+            let w = src.tensor("cls.predictions.decoder.weight", [config.vocab_size, h], ParamKind::Matrix)?;
+            Some(Param::from_tensor(w))
+        };
+        // transformers adds the decoder's own bias; tied, that *is* `cls.predictions.bias`.
+        let bias_name = if config.tie_word_embeddings {
+            "cls.predictions.bias"
+        } else {
+            "cls.predictions.decoder.bias"
+        };
+        let cls = BertOnlyMLMHead {
+            predictions: BertLMPredictionHead {
+                transform: BertPredictionHeadTransform {
+                    dense: linear(src, "cls.predictions.transform.dense", h, h)?,
+                    layer_norm: layer_norm(src, "cls.predictions.transform.LayerNorm", h, eps, device)?,
+                    act,
+                },
+                decoder,
+                bias: Param::from_tensor(src.tensor(bias_name, [config.vocab_size], ParamKind::Bias)?),
+            },
+        };
+
+        Ok(BertForMaskedLM {
+            bert: BertModel {
+                embeddings,
+                encoder: BertEncoder { layer: layers },
+            },
+            cls,
+            config: config.clone(),
+        })
+    }
+
+    /// A freshly initialised model, as `BertForMaskedLM(config)` in transformers.
+    pub fn init(config: &BertConfig, device: &Device) -> Result<Self> {
+        let mut src = RandomInit {
+            std: config.initializer_range,
+            device: device.clone(),
+        };
+        Self::from_source(config, &mut src, device)
+    }
+
+    /// Every parameter under its Hugging Face name, flattened, with its HF shape
+    /// (Linear weights back in torch's `[out, in]`). Tied weights appear once, as
+    /// transformers 5 writes them.
+    pub fn named_tensors(&self) -> Vec<(String, Vec<usize>, Tensor<1>)> {
+        fn flat<const D: usize>(name: String, t: Tensor<D>) -> (String, Vec<usize>, Tensor<1>) {
+            let shape = t.dims().to_vec();
+            let n = shape.iter().product::<usize>();
+            (name, shape, t.reshape([n]))
+        }
+        let mut out = Vec::new();
+        let mut linears: Vec<(String, &Linear)> = Vec::new();
+        let mut norms: Vec<(String, &LayerNorm)> = Vec::new();
+
+        let emb = &self.bert.embeddings;
+        out.push(flat("bert.embeddings.word_embeddings.weight".into(), emb.word_embeddings.weight.val()));
+        out.push(flat("bert.embeddings.position_embeddings.weight".into(), emb.position_embeddings.weight.val()));
+        out.push(flat("bert.embeddings.token_type_embeddings.weight".into(), emb.token_type_embeddings.weight.val()));
+        norms.push(("bert.embeddings.LayerNorm".into(), &emb.layer_norm));
+        for (i, layer) in self.bert.encoder.layer.iter().enumerate() {
+            let p = format!("bert.encoder.layer.{i}");
+            let sa = &layer.attention.self_attention;
+            linears.push((format!("{p}.attention.self.query"), &sa.query));
+            linears.push((format!("{p}.attention.self.key"), &sa.key));
+            linears.push((format!("{p}.attention.self.value"), &sa.value));
+            linears.push((format!("{p}.attention.output.dense"), &layer.attention.output.dense));
+            norms.push((format!("{p}.attention.output.LayerNorm"), &layer.attention.output.layer_norm));
+            linears.push((format!("{p}.intermediate.dense"), &layer.intermediate.dense));
+            linears.push((format!("{p}.output.dense"), &layer.output.dense));
+            norms.push((format!("{p}.output.LayerNorm"), &layer.output.layer_norm));
+        }
+        let head = &self.cls.predictions;
+        linears.push(("cls.predictions.transform.dense".into(), &head.transform.dense));
+        norms.push(("cls.predictions.transform.LayerNorm".into(), &head.transform.layer_norm));
+        if let Some(decoder) = &head.decoder {
+            // Untied, transformers 5 writes the decoder's weight and bias as well.
+            out.push(flat("cls.predictions.decoder.weight".into(), decoder.val()));
+            out.push(flat("cls.predictions.decoder.bias".into(), head.bias.val()));
+        }
+
+        for (name, lin) in linears {
+            out.push(flat(format!("{name}.weight"), lin.weight.val().transpose()));
+            if let Some(b) = &lin.bias {
+                out.push(flat(format!("{name}.bias"), b.val()));
+            }
+        }
+        for (name, norm) in norms {
+            out.push(flat(format!("{name}.weight"), norm.gamma.val()));
+            if let Some(b) = &norm.beta {
+                out.push(flat(format!("{name}.bias"), b.val()));
+            }
+        }
+        out.push(flat("cls.predictions.bias".into(), head.bias.val()));
+        out
+    }
+}

@@ -1,0 +1,20 @@
+//! BERT for masked language modelling, one struct per module of transformers'
+//! `modeling_bert.py` (eager attention), so the two can be read side by side.
+//!
+//! Weights use Hugging Face's orientation where it matters to a reader
+//! (`Linear` stores `[in, out]` as Burn does; checkpoints transpose on load/save).
+
+mod activation;
+mod attention;
+mod bert;
+mod embeddings;
+mod head;
+pub mod init;
+mod layer;
+
+pub use activation::apply_activation;
+pub use attention::{BertAttention, BertSelfAttention, BertSelfOutput};
+pub use bert::{BertForMaskedLM, BertModel, BertModelOutput, MaskedLmOutput, OutputOptions};
+pub use embeddings::BertEmbeddings;
+pub use head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
+pub use layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};

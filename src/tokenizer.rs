@@ -1,0 +1,213 @@
+//! BERT's WordPiece tokenizer, from `tokenizer.json` or rebuilt from `vocab.txt`.
+
+use serde::Serialize;
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{AddedToken, EncodeInput, Tokenizer, TruncationParams};
+
+use crate::error::{BertError, Result};
+
+/// A tokenized input, with offsets in Unicode scalar values (as Python reports them).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Encoding {
+    pub tokens: Vec<String>,
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u32>,
+    /// `[start, end)` character offsets into the segment the token came from.
+    pub offsets: Vec<(usize, usize)>,
+    /// Index of the word each token belongs to, per segment; `None` for special tokens.
+    pub word_ids: Vec<Option<u32>>,
+    /// Which segment (0 or 1) each token came from; `None` for special tokens.
+    pub sequence_ids: Vec<Option<usize>>,
+    /// `[CLS]`, `[SEP]`, … (added by the post-processor or typed, like `[MASK]`).
+    pub special: Vec<bool>,
+    /// The input was longer than the model accepts and was cut.
+    pub truncated: bool,
+}
+
+impl Encoding {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Wraps a `tokenizers::Tokenizer` set up for BERT.
+#[derive(Clone)]
+pub struct BertTokenizer {
+    inner: Tokenizer,
+    mask_token: String,
+    mask_id: u32,
+    max_length: usize,
+}
+
+const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+
+impl BertTokenizer {
+    /// From the contents of `tokenizer.json`.
+    pub fn from_json(bytes: &[u8], max_length: usize) -> Result<Self> {
+        let inner = Tokenizer::from_bytes(bytes).map_err(|e| BertError::Tokenizer(format!("tokenizer.json: {e}")))?;
+        Self::wrap(inner, "[MASK]", max_length)
+    }
+
+    /// From `vocab.txt` (one token per line, id = line number) and, optionally, the
+    /// contents of `tokenizer_config.json`, building the pipeline `BertTokenizerFast`
+    /// builds: BERT normalizer, BERT pre-tokenizer, WordPiece, `[CLS] A [SEP] B [SEP]`.
+    pub fn from_vocab(vocab_txt: &str, tokenizer_config: Option<&str>, max_length: usize) -> Result<Self> {
+        let cfg: serde_json::Value = match tokenizer_config {
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| BertError::Tokenizer(format!("tokenizer_config.json: {e}")))?,
+            None => serde_json::Value::Null,
+        };
+        let flag = |key: &str| cfg.get(key).and_then(|v| v.as_bool());
+        let name = |key: &str, default: &str| {
+            cfg.get(key)
+                .and_then(|v| v.as_str().or_else(|| v.get("content").and_then(|c| c.as_str())))
+                .unwrap_or(default)
+                .to_string()
+        };
+        let lowercase = flag("do_lower_case").unwrap_or(true);
+        let chinese = flag("tokenize_chinese_chars").unwrap_or(true);
+        let strip_accents = flag("strip_accents");
+        let [pad, unk, cls, sep, mask] = [
+            name("pad_token", "[PAD]"),
+            name("unk_token", "[UNK]"),
+            name("cls_token", "[CLS]"),
+            name("sep_token", "[SEP]"),
+            name("mask_token", "[MASK]"),
+        ];
+
+        let vocab: ahash::AHashMap<String, u32> = vocab_txt
+            .lines()
+            .enumerate()
+            .map(|(i, tok)| (tok.trim_end_matches('\r').to_string(), i as u32))
+            .collect();
+        if vocab.is_empty() {
+            return Err(BertError::Tokenizer("vocab.txt is empty".into()));
+        }
+        let id = |tok: &str| {
+            vocab
+                .get(tok)
+                .copied()
+                .ok_or_else(|| BertError::Tokenizer(format!("vocab.txt has no `{tok}` token")))
+        };
+        let (cls_id, sep_id) = (id(&cls)?, id(&sep)?);
+        id(&unk)?;
+
+        let model = WordPiece::builder()
+            .vocab(vocab)
+            .unk_token(unk.clone())
+            .continuing_subword_prefix("##".into())
+            .max_input_chars_per_word(100)
+            .build()
+            .map_err(|e| BertError::Tokenizer(format!("vocab.txt: {e}")))?;
+        let mut inner = Tokenizer::new(model);
+        inner
+            .with_normalizer(Some(BertNormalizer::new(true, chinese, strip_accents, lowercase)))
+            .with_pre_tokenizer(Some(BertPreTokenizer))
+            .with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))))
+            .with_decoder(Some(WordPieceDecoder::new("##".into(), true)));
+        let specials: Vec<AddedToken> = [pad, unk, name("cls_token", "[CLS]"), name("sep_token", "[SEP]"), mask.clone()]
+            .into_iter()
+            .filter(|t| inner.token_to_id(t).is_some())
+            .map(|t| AddedToken::from(t, true))
+            .collect();
+        inner.add_special_tokens(&specials);
+        Self::wrap(inner, &mask, max_length)
+    }
+
+    fn wrap(mut inner: Tokenizer, mask_token: &str, max_length: usize) -> Result<Self> {
+        let mask_id = inner
+            .token_to_id(mask_token)
+            .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no mask token `{mask_token}`")))?;
+        // Padding is ours to do per batch; truncation follows the model's position limit.
+        inner.with_padding(None);
+        inner
+            .with_truncation(Some(TruncationParams {
+                max_length,
+                ..Default::default()
+            }))
+            .map_err(|e| BertError::Tokenizer(e.to_string()))?;
+        Ok(Self {
+            inner,
+            mask_token: mask_token.into(),
+            mask_id,
+            max_length,
+        })
+    }
+
+    pub fn mask_token(&self) -> &str {
+        &self.mask_token
+    }
+
+    pub fn mask_id(&self) -> u32 {
+        self.mask_id
+    }
+
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
+    /// The `[PAD]` id (0 when the vocabulary has none).
+    pub fn pad_id(&self) -> u32 {
+        self.inner.token_to_id("[PAD]").unwrap_or(0)
+    }
+
+    pub fn is_special_token(&self, token: &str) -> bool {
+        SPECIAL_TOKENS.contains(&token) || token == self.mask_token
+    }
+
+    /// Tokenizes one text, or a pair when `text_b` is given. Special tokens are added.
+    pub fn encode(&self, text: &str, text_b: Option<&str>) -> Result<Encoding> {
+        if text.trim().is_empty() {
+            return Err(BertError::Input("the text is empty".into()));
+        }
+        let input: EncodeInput = match text_b {
+            Some(b) => (text, b).into(),
+            None => text.into(),
+        };
+        let enc = self
+            .inner
+            .encode_char_offsets(input, true)
+            .map_err(|e| BertError::Tokenizer(format!("could not tokenize: {e}")))?;
+        Ok(Encoding {
+            tokens: enc.get_tokens().to_vec(),
+            ids: enc.get_ids().to_vec(),
+            type_ids: enc.get_type_ids().to_vec(),
+            offsets: enc.get_offsets().to_vec(),
+            word_ids: enc.get_word_ids().to_vec(),
+            sequence_ids: enc.get_sequence_ids(),
+            special: enc
+                .get_special_tokens_mask()
+                .iter()
+                .zip(enc.get_tokens())
+                .map(|(&m, tok)| m == 1 || self.is_special_token(tok))
+                .collect(),
+            truncated: !enc.get_overflowing().is_empty(),
+        })
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| BertError::Tokenizer(format!("could not decode: {e}")))
+    }
+}

@@ -1,0 +1,122 @@
+//! The model against transformers: logits, hidden states, attentions and fill-mask
+//! top-5 on every fixture checkpoint and case, within the tolerances.
+
+mod common;
+
+use bert_burn::checkpoint::read_f32;
+use bert_burn::inference::{fill_mask, make_inputs};
+use bert_burn::model::OutputOptions;
+use common::*;
+
+const LOGIT_TOL: f32 = 1e-4;
+const HIDDEN_TOL: f32 = 1e-4;
+const ATTENTION_TOL: f32 = 1e-5;
+
+fn check_model(name: &str) {
+    check_model_on(name, bert_burn::device::cpu());
+}
+
+fn check_model_on(name: &str, device: burn::tensor::Device) {
+    let p = bert_burn::Pipeline::load_dir(&model_dir(name), device).unwrap();
+    let golden = Golden::open(name);
+    let all = cases();
+    let cases = all[name].as_array().unwrap();
+    for case in cases {
+        let case_name = case["name"].as_str().unwrap();
+        let what = |t: &str| format!("{name}/{case_name}/{t}");
+
+        // Our tokenizer must give exactly the ids transformers ran on.
+        let (shape, golden_ids) = golden.get(&format!("{case_name}.input_ids"));
+        let (_, golden_types) = golden.get(&format!("{case_name}.token_type_ids"));
+        let (_, golden_mask) = golden.get(&format!("{case_name}.attention_mask"));
+        let seq = shape[1];
+        let mut encodings = Vec::new();
+        for (b, texts) in case["texts"].as_array().unwrap().iter().enumerate() {
+            let a = texts[0].as_str().unwrap();
+            let pair = texts[1].as_str();
+            let enc = p.tokenizer.encode(a, pair).unwrap();
+            let len = golden_mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
+            let ids: Vec<u32> = golden_ids[b * seq..b * seq + len].iter().map(|&x| x as u32).collect();
+            let types: Vec<u32> = golden_types[b * seq..b * seq + len].iter().map(|&x| x as u32).collect();
+            assert_eq!(enc.ids, ids, "{}", what("ids"));
+            assert_eq!(enc.type_ids, types, "{}", what("type_ids"));
+            assert_eq!(enc.truncated, case_name == "long", "{}", what("truncated"));
+            encodings.push(enc);
+        }
+
+        let seqs: Vec<(&[u32], &[u32])> = encodings.iter().map(|e| (&e.ids[..], &e.type_ids[..])).collect();
+        let inputs = make_inputs(&p.model, &seqs, p.tokenizer.pad_id(), &p.device).unwrap();
+        let out = p.model.forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::ALL);
+        let block = |t| pollster::block_on(read_f32(t)).unwrap();
+
+        let (logit_shape, logits) = golden.get(&format!("{case_name}.logits"));
+        assert_eq!(out.logits.dims().to_vec(), logit_shape, "{}", what("logits shape"));
+        assert_close(&what("logits"), &block(out.logits), &logits, LOGIT_TOL);
+
+        assert_eq!(out.hidden_states.len(), p.model.config().num_hidden_layers + 1);
+        for (i, h) in out.hidden_states.into_iter().enumerate() {
+            let (_, expected) = golden.get(&format!("{case_name}.hidden_states.{i}"));
+            assert_close(&what(&format!("hidden_states.{i}")), &block(h), &expected, HIDDEN_TOL);
+        }
+        assert_eq!(out.attentions.len(), p.model.config().num_hidden_layers);
+        for (i, a) in out.attentions.into_iter().enumerate() {
+            let (shape, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
+            assert_eq!(a.dims().to_vec(), shape);
+            let a = pollster::block_on(read_f32(a)).unwrap();
+            assert_close(&what(&format!("attentions.{i}")), &a, &expected, ATTENTION_TOL);
+        }
+
+        // Fill-mask: same top-5 ids as transformers, probabilities alike.
+        for top in case["top5"].as_array().unwrap() {
+            let b = top["batch"].as_u64().unwrap() as usize;
+            let position = top["position"].as_u64().unwrap() as usize;
+            let preds = pollster::block_on(fill_mask(&p.model, &encodings[b], &p.tokenizer, 5, &p.device)).unwrap();
+            let mask = preds.iter().find(|m| m.position == position).expect("mask position predicted");
+            let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
+            let expected: Vec<u64> = top["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+            assert_eq!(ids, expected, "{}", what("top-5 ids"));
+            for (ours, theirs) in mask.predictions.iter().zip(top["probs"].as_array().unwrap()) {
+                let theirs = theirs.as_f64().unwrap() as f32;
+                assert!((ours.probability - theirs).abs() < 1e-5, "{}: {} vs {theirs}", what("probability"), ours.probability);
+            }
+        }
+    }
+}
+
+#[test]
+fn gelu_f32_matches_transformers() {
+    check_model("gelu-f32");
+}
+
+#[test]
+fn gelu_new_head_dim_24_f16_file_matches_transformers() {
+    check_model("gelunew-head24-f16");
+}
+
+#[test]
+fn relu_bf16_prefixless_with_extra_and_tied_tensors_matches_transformers() {
+    check_model("relu-bf16-noprefix");
+}
+
+#[test]
+fn gelu_tanh_untied_decoder_legacy_names_matches_transformers() {
+    check_model("tanh-untied-legacy");
+}
+
+/// The same parity on the wgpu backend (natively: Vulkan; on CI, Mesa's lavapipe).
+/// `BERT_REQUIRE_WGPU=1` (set by scripts/test.sh) makes a missing adapter a failure.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_backend_matches_transformers() {
+    let device = match bert_burn::device::wgpu() {
+        Ok(d) => d,
+        Err(e) if std::env::var("BERT_REQUIRE_WGPU").as_deref() != Ok("1") => {
+            eprintln!("skipping the wgpu parity check: {e}");
+            return;
+        }
+        Err(e) => panic!("BERT_REQUIRE_WGPU=1 but {e}"),
+    };
+    for name in MODELS {
+        check_model_on(name, device.clone());
+    }
+}
