@@ -1,6 +1,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear};
 use burn::tensor::Tensor;
+use burn::tensor::module::linear;
 
 use super::activation::apply_activation;
 use crate::config::HiddenAct;
@@ -44,10 +45,7 @@ impl BertLMPredictionHead {
         let mut dims = transformed.dims();
         let width = dims[D - 1];
         let rows: usize = dims[..D - 1].iter().product();
-        let logits = transformed
-            .reshape([rows, width])
-            .matmul(weight.transpose())
-            + self.bias.val().unsqueeze::<2>();
+        let logits = linear(transformed.reshape([rows, width]), weight.transpose(), Some(self.bias.val()));
         dims[D - 1] = logits.dims()[1];
         logits.reshape(dims)
     }
