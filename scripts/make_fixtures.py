@@ -250,7 +250,59 @@ def make_model_fixtures():
     (golden_dir / "cases.json").write_text(json.dumps(summary, indent=1))
 
 
+TRAIN = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.1, max_grad_norm=1.0)
+
+
+def make_training_fixture():
+    """One AdamW step of torch on the gelu-f32 fixture: BERT's no-decay group for biases
+    and LayerNorm, global gradient-norm clipping, loss on masked positions only."""
+    model = BertForMaskedLM.from_pretrained(str(ROOT / "models/gelu-f32"), attn_implementation="eager")
+    model.eval()  # no dropout: the step must be deterministic to compare
+    g = torch.Generator().manual_seed(7)
+    vocab = model.config.vocab_size
+    lengths = [12, 9]
+    ids = torch.zeros(2, 12, dtype=torch.long)
+    labels = torch.full((2, 12), -100, dtype=torch.long)
+    mask = torch.zeros(2, 12, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        seq = torch.randint(5, vocab, (n,), generator=g)
+        seq[0], seq[n - 1] = 2, 3  # [CLS] ... [SEP] in the small vocabulary
+        ids[b, :n] = seq
+        mask[b, :n] = 1
+        for t, how in [(2, "mask"), (5, "random"), (n - 2, "keep")]:
+            labels[b, t] = ids[b, t]
+            if how == "mask":
+                ids[b, t] = 4  # [MASK]
+            elif how == "random":
+                ids[b, t] = torch.randint(5, vocab, (1,), generator=g)
+    types = torch.zeros_like(ids)
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm.weight" in n]
+    decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm.weight" in n)]
+    optim = torch.optim.AdamW([{"params": decay, "weight_decay": TRAIN["weight_decay"]},
+                               {"params": no_decay, "weight_decay": 0.0}],
+                              lr=TRAIN["lr"], betas=TRAIN["betas"], eps=TRAIN["eps"])
+    out = {"ids": ids.float(), "token_type_ids": types.float(), "attention_mask": mask.float(), "labels": labels.float()}
+    loss = model(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels).loss
+    loss.backward()
+    out["loss_before"] = loss.detach().reshape(1)
+    for n, p in model.named_parameters():
+        out[f"grad.{n}"] = p.grad.detach().clone()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), TRAIN["max_grad_norm"])
+    out["grad_norm"] = norm.reshape(1)
+    optim.step()
+    for n, p in model.named_parameters():
+        out[f"param.{n}"] = p.detach().clone()
+    with torch.no_grad():
+        out["loss_after"] = model(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels).loss.reshape(1)
+    assert norm > TRAIN["max_grad_norm"], "the fixture must exercise clipping"
+    save_file({k: v.contiguous().float() for k, v in out.items()}, str(ROOT / "golden/train-step.safetensors"))
+    print(f"train step: loss {out['loss_before'].item():.5f} -> {out['loss_after'].item():.5f}, grad norm {norm:.3f}")
+
+
 if __name__ == "__main__":
-    make_tokenizer_fixture()
-    make_model_fixtures()
+    import sys
+    if sys.argv[1:] != ["train"]:
+        make_tokenizer_fixture()
+        make_model_fixtures()
+    make_training_fixture()
     print("fixtures written to", ROOT)

@@ -10,6 +10,7 @@ pub mod inference;
 pub mod model;
 pub mod pipeline;
 pub mod tokenizer;
+pub mod train;
 
 pub use config::BertConfig;
 pub use error::{BertError, Result};

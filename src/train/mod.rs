@@ -1,0 +1,74 @@
+//! Masked-language-model training: loss, AdamW step, schedule and clipping.
+//!
+//! Device-agnostic and wasm-safe: nothing in a step reads the device synchronously;
+//! the loss comes back through one asynchronous read.
+
+mod optimizer;
+
+pub use optimizer::{MlmTrainer, TrainConfig, lr_at};
+
+use burn::tensor::{Device, Int, Tensor, TensorData, activation};
+
+use crate::error::{BertError, Result};
+use crate::inference::make_inputs;
+use crate::model::{BertForMaskedLM, OutputOptions};
+
+/// Label of a position that is not predicted (PyTorch's `ignore_index`).
+pub const IGNORE: i64 = -100;
+
+/// A training batch on the host: sequences of equal or unequal length, with the
+/// original token at each masked position and [`IGNORE`] elsewhere.
+#[derive(Clone, Debug, Default)]
+pub struct MlmBatch {
+    pub ids: Vec<Vec<u32>>,
+    pub type_ids: Vec<Vec<u32>>,
+    pub labels: Vec<Vec<i64>>,
+}
+
+impl MlmBatch {
+    /// Number of positions that count in the loss.
+    pub fn num_targets(&self) -> usize {
+        self.labels.iter().flatten().filter(|&&l| l != IGNORE).count()
+    }
+
+    pub fn num_tokens(&self) -> usize {
+        self.ids.iter().map(Vec::len).sum()
+    }
+}
+
+/// Mean cross-entropy over the masked positions only: the vocabulary projection runs
+/// on those rows alone, which is most of the saving of MLM over full-sequence heads.
+pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: &Device) -> Result<Tensor<1>> {
+    let seqs: Vec<(&[u32], &[u32])> = batch.ids.iter().zip(&batch.type_ids).map(|(a, b)| (&a[..], &b[..])).collect();
+    let inputs = make_inputs(model, &seqs, pad_id, device)?;
+    let [rows, seq] = inputs.attention_mask.dims();
+    let mut index = Vec::new();
+    let mut targets = Vec::new();
+    for (b, labels) in batch.labels.iter().enumerate() {
+        if labels.len() != batch.ids[b].len() {
+            return Err(BertError::Input("labels and ids differ in length".into()));
+        }
+        for (t, &label) in labels.iter().enumerate() {
+            if label != IGNORE {
+                if label < 0 || label as usize >= model.config().vocab_size {
+                    return Err(BertError::Input(format!("label {label} is outside the vocabulary")));
+                }
+                index.push((b * seq + t) as i64);
+                targets.push(label);
+            }
+        }
+    }
+    if index.is_empty() {
+        return Err(BertError::Input("the batch has no masked position to learn from".into()));
+    }
+    let n = index.len();
+    let out = model
+        .bert
+        .forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::NONE);
+    let hidden = out.last_hidden_state.reshape([rows * seq, model.config().hidden_size]);
+    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [n]), device);
+    let logits = model.mlm_logits(hidden.select(0, index));
+    let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [n, 1]), device);
+    let log_probs = activation::log_softmax(logits, 1);
+    Ok(log_probs.gather(1, targets).mean().neg())
+}

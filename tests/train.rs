@@ -1,0 +1,117 @@
+//! One training step against PyTorch: loss, gradients (with tied embeddings), global
+//! clipping and AdamW with BERT's no-decay group, from the same weights and batch.
+
+mod common;
+
+use bert_burn::checkpoint::read_f32;
+use bert_burn::train::{MlmBatch, MlmTrainer, TrainConfig, lr_at, mlm_loss};
+use bert_burn::{Pipeline, device};
+use common::*;
+
+fn batch(golden: &Golden) -> MlmBatch {
+    let (shape, ids) = golden.get("ids");
+    let (_, mask) = golden.get("attention_mask");
+    let (_, labels) = golden.get("labels");
+    let seq = shape[1];
+    let mut batch = MlmBatch::default();
+    for b in 0..shape[0] {
+        let n = mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
+        batch.ids.push(ids[b * seq..b * seq + n].iter().map(|&x| x as u32).collect());
+        batch.type_ids.push(vec![0; n]);
+        batch.labels.push(labels[b * seq..b * seq + n].iter().map(|&x| x as i64).collect());
+    }
+    batch
+}
+
+fn assert_rel(what: &str, ours: &[f32], theirs: &[f32], rel: f32) {
+    assert_eq!(ours.len(), theirs.len(), "{what}");
+    let scale = theirs.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
+    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst <= rel * scale, "{what}: max |diff| {worst:e} > {rel:e} x {scale:e}");
+}
+
+fn config() -> TrainConfig {
+    TrainConfig {
+        lr: 1e-3,
+        warmup_steps: 0,
+        total_steps: 1000,
+        eps: 1e-6,
+        // Large enough that decaying a no-decay parameter shows 10x above tolerance.
+        weight_decay: 0.1,
+        no_decay_on_bias_and_norm: true,
+        max_grad_norm: Some(1.0),
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn one_adamw_step_matches_pytorch() {
+    let golden = Golden::open("train-step");
+    let device = device::cpu().autodiff();
+    let p = Pipeline::load_dir(&model_dir("gelu-f32"), device.clone()).unwrap();
+    let batch = batch(&golden);
+    assert_eq!(batch.num_targets(), 6);
+
+    // Loss and gradients, before any clipping.
+    let loss = mlm_loss(&p.model, &batch, 0, &device).unwrap();
+    let grads = loss.backward();
+    let (_, want) = golden.get("loss_before");
+    let got = pollster::block_on(read_f32(loss)).unwrap();
+    assert_rel("loss before", &got, &want, 1e-5);
+    let read = |t| pollster::block_on(read_f32::<2>(t)).unwrap();
+    let emb = &p.model.bert.embeddings.word_embeddings.weight;
+    let (_, want) = golden.get("grad.bert.embeddings.word_embeddings.weight");
+    // Tied: the decoder's gradient flows into the embedding matrix too.
+    assert_rel("grad word embeddings", &read(emb.val().grad(&grads).unwrap()), &want, 1e-5);
+    let query = &p.model.bert.encoder.layer[1].attention.self_attention.query.weight;
+    let (_, want) = golden.get("grad.bert.encoder.layer.1.attention.self.query.weight");
+    assert_rel("grad query", &read(query.val().grad(&grads).unwrap().transpose()), &want, 1e-5);
+    let bias = &p.model.cls.predictions.bias;
+    let (_, want) = golden.get("grad.cls.predictions.bias");
+    let got = pollster::block_on(read_f32(bias.val().grad(&grads).unwrap())).unwrap();
+    assert_rel("grad mlm bias", &got, &want, 1e-5);
+
+    // The step itself: clipping (the fixture's norm is > 1) and AdamW with groups.
+    let mut trainer = MlmTrainer::new(config()).unwrap();
+    let (model, report) = pollster::block_on(trainer.step(p.model, &batch, 0, &device)).unwrap();
+    let (_, want) = golden.get("loss_before");
+    assert!((report.loss - want[0]).abs() <= 1e-5 * want[0].abs());
+    assert_eq!(report.lr, 1e-3);
+    for (name, _, tensor) in model.named_tensors() {
+        let (_, want) = golden.get(&format!("param.{name}"));
+        let got = pollster::block_on(read_f32(tensor)).unwrap();
+        assert_rel(&format!("updated {name}"), &got, &want, 1e-5);
+    }
+    let after = mlm_loss(&model, &batch, 0, &device).unwrap();
+    let (_, want) = golden.get("loss_after");
+    assert_rel("loss after", &pollster::block_on(read_f32(after)).unwrap(), &want, 1e-5);
+}
+
+#[test]
+fn schedule_warms_up_then_decays_linearly_to_zero() {
+    let c = TrainConfig {
+        lr: 1e-3,
+        warmup_steps: 10,
+        total_steps: 110,
+        ..TrainConfig::default()
+    };
+    assert_eq!(lr_at(&c, 0), 0.0);
+    assert!((lr_at(&c, 5) - 5e-4).abs() < 1e-12);
+    assert!((lr_at(&c, 10) - 1e-3).abs() < 1e-12);
+    assert!((lr_at(&c, 60) - 5e-4).abs() < 1e-12);
+    assert_eq!(lr_at(&c, 110), 0.0);
+    assert_eq!(lr_at(&c, 500), 0.0);
+}
+
+#[test]
+fn a_batch_without_targets_is_an_error() {
+    let device = device::cpu().autodiff();
+    let p = Pipeline::load_dir(&model_dir("gelu-f32"), device.clone()).unwrap();
+    let batch = MlmBatch {
+        ids: vec![vec![2, 10, 11, 3]],
+        type_ids: vec![vec![0; 4]],
+        labels: vec![vec![-100; 4]],
+    };
+    let err = mlm_loss(&p.model, &batch, 0, &device).err().expect("no targets");
+    assert!(err.to_string().contains("masked position"), "{err}");
+}
