@@ -42,6 +42,8 @@ impl Encoding {
 #[derive(Clone)]
 pub struct BertTokenizer {
     inner: Tokenizer,
+    /// The same pipeline without truncation, for streaming whole paragraphs into training.
+    plain: Tokenizer,
     mask_token: String,
     mask_id: u32,
     max_length: usize,
@@ -128,6 +130,10 @@ impl BertTokenizer {
             .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no mask token `{mask_token}`")))?;
         // Padding is ours to do per batch; truncation follows the model's position limit.
         inner.with_padding(None);
+        let mut plain = inner.clone();
+        plain
+            .with_truncation(None)
+            .map_err(|e| BertError::Tokenizer(e.to_string()))?;
         inner
             .with_truncation(Some(TruncationParams {
                 max_length,
@@ -136,6 +142,7 @@ impl BertTokenizer {
             .map_err(|e| BertError::Tokenizer(e.to_string()))?;
         Ok(Self {
             inner,
+            plain,
             mask_token: mask_token.into(),
             mask_id,
             max_length,
@@ -203,6 +210,15 @@ impl BertTokenizer {
                 .collect(),
             truncated: !enc.get_overflowing().is_empty(),
         })
+    }
+
+    /// Word-piece ids of `text` with no special tokens and no truncation.
+    pub fn encode_plain(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self
+            .plain
+            .encode(text, false)
+            .map_err(|e| BertError::Tokenizer(format!("could not tokenize: {e}")))?;
+        Ok(enc.get_ids().to_vec())
     }
 
     pub fn decode(&self, ids: &[u32]) -> Result<String> {

@@ -3,6 +3,7 @@
 //! Device-agnostic and wasm-safe: nothing in a step reads the device synchronously;
 //! the loss comes back through one asynchronous read.
 
+pub mod data;
 mod optimizer;
 
 pub use optimizer::{MlmTrainer, TrainConfig, lr_at};

@@ -1,0 +1,156 @@
+//! The MLM data pipeline: stream paragraphs, tokenize, pack into fixed-length
+//! `[CLS] … [SEP]` sequences, and mask them dynamically with BERT's 15 % / 80-10-10 rule.
+//! Everything is streamed (no corpus-sized buffers) and seeded (reproducible).
+
+use super::{IGNORE, MlmBatch};
+use crate::error::{BertError, Result};
+use crate::tokenizer::BertTokenizer;
+
+/// A small, portable, seedable generator (SplitMix64): the same stream on every
+/// platform, wasm included, with no dependency.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `[lo, hi)`.
+    pub fn range(&mut self, lo: u32, hi: u32) -> u32 {
+        lo + (self.next_u64() % u64::from(hi - lo)) as u32
+    }
+}
+
+/// BERT's masking rule.
+#[derive(Clone, Debug)]
+pub struct Masking {
+    /// Share of (non-special) tokens selected for prediction: 0.15.
+    pub probability: f64,
+    pub mask_id: u32,
+    pub vocab_size: u32,
+    /// Ids never selected: `[CLS]`, `[SEP]`, `[PAD]`…
+    pub special_ids: Vec<u32>,
+    /// Random replacements are drawn from `[first_regular_id, vocab_size)`.
+    pub first_regular_id: u32,
+}
+
+impl Masking {
+    /// Masking for `tokenizer`'s vocabulary.
+    pub fn for_tokenizer(tokenizer: &BertTokenizer) -> Self {
+        let special_ids: Vec<u32> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+            .iter()
+            .filter_map(|t| tokenizer.token_to_id(t))
+            .collect();
+        let first_regular_id = special_ids.iter().max().map_or(0, |m| m + 1);
+        Self {
+            probability: 0.15,
+            mask_id: tokenizer.mask_id(),
+            vocab_size: tokenizer.vocab_size() as u32,
+            special_ids,
+            first_regular_id,
+        }
+    }
+
+    /// Returns the model input and the labels: each selected token becomes `[MASK]`
+    /// (80 %), a random token (10 %) or stays (10 %); its label is the original id.
+    pub fn apply(&self, ids: &[u32], rng: &mut Rng) -> (Vec<u32>, Vec<i64>) {
+        let mut input = ids.to_vec();
+        let mut labels = vec![IGNORE; ids.len()];
+        for (i, &id) in ids.iter().enumerate() {
+            if self.special_ids.contains(&id) || rng.next_f64() >= self.probability {
+                continue;
+            }
+            labels[i] = i64::from(id);
+            let roll = rng.next_f64();
+            if roll < 0.8 {
+                input[i] = self.mask_id;
+            } else if roll < 0.9 {
+                input[i] = rng.range(self.first_regular_id, self.vocab_size);
+            }
+        }
+        (input, labels)
+    }
+}
+
+/// Packs a stream of paragraphs into sequences of exactly `seq_len` tokens,
+/// `[CLS]` + `seq_len - 2` word pieces + `[SEP]`, carrying the remainder of a paragraph
+/// into the next sequence so no text is wasted.
+pub struct Packer<I> {
+    lines: I,
+    tokenizer: BertTokenizer,
+    seq_len: usize,
+    cls: u32,
+    sep: u32,
+    buffer: Vec<u32>,
+}
+
+impl<I: Iterator<Item = String>> Packer<I> {
+    pub fn new(lines: I, tokenizer: BertTokenizer, seq_len: usize) -> Result<Self> {
+        if seq_len < 3 {
+            return Err(BertError::Input(format!("sequence length {seq_len} is too short (at least 3)")));
+        }
+        let id = |t: &str| {
+            tokenizer
+                .token_to_id(t)
+                .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no {t}")))
+        };
+        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+        Ok(Self {
+            lines,
+            tokenizer,
+            seq_len,
+            cls,
+            sep,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+impl<I: Iterator<Item = String>> Iterator for Packer<I> {
+    type Item = Result<Vec<u32>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let body = self.seq_len - 2;
+        while self.buffer.len() < body {
+            let line = self.lines.next()?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match self.tokenizer.encode_plain(&line) {
+                Ok(ids) => self.buffer.extend(ids),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let mut seq = Vec::with_capacity(self.seq_len);
+        seq.push(self.cls);
+        seq.extend(self.buffer.drain(..body));
+        seq.push(self.sep);
+        Some(Ok(seq))
+    }
+}
+
+/// Masks packed sequences into a training batch.
+pub fn make_batch(sequences: &[Vec<u32>], masking: &Masking, rng: &mut Rng) -> MlmBatch {
+    let mut batch = MlmBatch::default();
+    for seq in sequences {
+        let (ids, labels) = masking.apply(seq, rng);
+        batch.type_ids.push(vec![0; ids.len()]);
+        batch.ids.push(ids);
+        batch.labels.push(labels);
+    }
+    batch
+}
