@@ -75,6 +75,12 @@ enum Command {
         warmup: usize,
         #[arg(long, default_value = "cpu")]
         backend: String,
+        /// Time MLM training steps (AdamW, 15 % masking) instead of the forward pass.
+        #[arg(long)]
+        train: bool,
+        /// Sequences per training step.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
     },
 }
 
@@ -187,7 +193,12 @@ fn run(cli: Cli) -> Result<()> {
             iters,
             warmup,
             backend,
+            train,
+            batch,
         } => {
+            if train {
+                return bench_train(&model, &backend, seq, batch, iters, warmup);
+            }
             let p = open(&model, &backend)?;
             let cfg = p.model.config().clone();
             if seq > cfg.max_position_embeddings || seq == 0 {
@@ -226,6 +237,49 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Training throughput: tokens per second of full MLM steps on random packed data.
+fn bench_train(model: &PathBuf, backend: &str, seq: usize, batch: usize, iters: usize, warmup: usize) -> Result<()> {
+    use bert_burn::train::data::{Masking, Rng, make_batch};
+    use bert_burn::train::{MlmTrainer, TrainConfig};
+    let device = device::open(Backend::parse(backend)?)?.autodiff();
+    let p = Pipeline::load_dir(model, device.clone())?;
+    let cfg = p.model.config().clone();
+    if seq < 3 || seq > cfg.max_position_embeddings || batch == 0 {
+        return Err(BertError::Input(format!(
+            "--seq must be in 3..={} and --batch positive",
+            cfg.max_position_embeddings
+        )));
+    }
+    let masking = Masking::for_tokenizer(&p.tokenizer);
+    let mut rng = Rng::new(0);
+    let sequences: Vec<Vec<u32>> = (0..batch)
+        .map(|_| (0..seq).map(|_| rng.range(masking.first_regular_id, cfg.vocab_size as u32)).collect())
+        .collect();
+    let mut trainer = MlmTrainer::new(TrainConfig {
+        total_steps: warmup + iters + 1,
+        ..TrainConfig::default()
+    })?;
+    let mut model = p.model;
+    let mut times = Vec::new();
+    for i in 0..warmup + iters.max(1) {
+        let data = make_batch(&sequences, &masking, &mut rng);
+        let start = Instant::now();
+        let (next, _) = pollster::block_on(trainer.step(model, &data, p.tokenizer.pad_id(), &device))?;
+        model = next;
+        if i >= warmup {
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!(
+        "{}",
+        json!({"backend": backend, "train": true, "batch": batch, "seq": seq, "median_step_ms": median,
+               "tokens_per_s": (batch * seq) as f64 / (median / 1e3), "layers": cfg.num_hidden_layers, "hidden": cfg.hidden_size})
+    );
     Ok(())
 }
 
