@@ -124,8 +124,26 @@ pub struct BertConfig {
 
 impl Default for BertConfig {
     fn default() -> Self {
-        // An empty object takes every default, exactly as `BertConfig()` in transformers.
-        serde_json::from_str("{}").expect("all fields have defaults")
+        // Every field at its serde default, exactly as `BertConfig()` in transformers.
+        Self {
+            architectures: default_architectures(),
+            model_type: default_model_type(),
+            vocab_size: default_vocab_size(),
+            hidden_size: default_hidden_size(),
+            num_hidden_layers: default_layers(),
+            num_attention_heads: default_heads(),
+            intermediate_size: default_intermediate(),
+            hidden_act: default_act(),
+            hidden_dropout_prob: default_dropout(),
+            attention_probs_dropout_prob: default_dropout(),
+            max_position_embeddings: default_max_pos(),
+            type_vocab_size: default_type_vocab(),
+            initializer_range: default_init_range(),
+            layer_norm_eps: default_ln_eps(),
+            pad_token_id: default_pad(),
+            position_embedding_type: default_position_embedding_type(),
+            tie_word_embeddings: true,
+        }
     }
 }
 
@@ -145,7 +163,8 @@ impl BertConfig {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("config serialises")
+        // Plain numbers, strings and lists: serialisation cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Rejects configurations this implementation cannot compute exactly.

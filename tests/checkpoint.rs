@@ -108,6 +108,7 @@ fn config_round_trips() {
     assert_eq!(BertConfig::from_json(&config.to_json()).unwrap(), config);
     // Missing keys take transformers' defaults.
     let defaults = BertConfig::from_json("{}").unwrap();
+    assert_eq!(defaults, BertConfig::default());
     assert_eq!((defaults.vocab_size, defaults.hidden_size, defaults.num_hidden_layers), (30522, 768, 12));
     assert_eq!(defaults.layer_norm_eps, 1e-12);
 }
