@@ -12,6 +12,8 @@ pub enum Backend {
     Cpu,
     /// wgpu: Vulkan/Metal/DX12 natively, WebGPU in the browser.
     Wgpu,
+    /// NVIDIA CUDA (native builds with the `cuda` feature, for pretraining on a GPU).
+    Cuda,
 }
 
 impl Backend {
@@ -19,7 +21,8 @@ impl Backend {
         match name {
             "cpu" | "flex" => Ok(Self::Cpu),
             "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
-            other => Err(BertError::Input(format!("unknown backend `{other}` (use cpu or wgpu)"))),
+            "cuda" => Ok(Self::Cuda),
+            other => Err(BertError::Input(format!("unknown backend `{other}` (use cpu, wgpu or cuda)"))),
         }
     }
 }
@@ -55,5 +58,11 @@ pub fn open(backend: Backend) -> Result<Device> {
         Backend::Wgpu => wgpu(),
         #[cfg(not(feature = "wgpu"))]
         Backend::Wgpu => Err(BertError::Device("this build has no wgpu support (feature `wgpu`)".into())),
+        #[cfg(feature = "cuda")]
+        Backend::Cuda => Ok(Device::cuda(0)),
+        #[cfg(not(feature = "cuda"))]
+        Backend::Cuda => Err(BertError::Device(
+            "this build has no CUDA support: rebuild with `cargo build --release --features cuda` (needs the CUDA toolkit)".into(),
+        )),
     }
 }

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod device;
 pub mod error;
+pub mod eval;
 pub mod inference;
 pub mod model;
 pub mod pipeline;

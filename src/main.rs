@@ -1,4 +1,7 @@
-//! `bert`: fill-mask, dump and convert Hugging Face BERT checkpoints from the command line.
+//! `bert`: fill-mask, dump, convert, benchmark, train and evaluate BERT checkpoints
+//! from the command line.
+
+mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +66,12 @@ enum Command {
         #[arg(long, default_value = "f32")]
         dtype: String,
     },
+    /// Learn an uncased WordPiece vocabulary (tokenizer.json) from a corpus.
+    TrainTokenizer(cli::train_tokenizer::TrainTokenizerArgs),
+    /// Pretrain a BERT masked-language model on a corpus (or resume a run).
+    Pretrain(cli::pretrain::PretrainArgs),
+    /// Masked-token top-1/top-5 accuracy of a checkpoint on held-out text.
+    Eval(cli::eval::EvalArgs),
     /// Time the forward pass (batch 1) of a checkpoint.
     Bench {
         #[arg(long)]
@@ -91,6 +100,9 @@ fn open(model: &PathBuf, backend: &str) -> Result<Pipeline> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::TrainTokenizer(args) => cli::train_tokenizer::run(args)?,
+        Command::Pretrain(args) => cli::pretrain::run(args)?,
+        Command::Eval(args) => cli::eval::run(args)?,
         Command::FillMask {
             model,
             top_k,

@@ -29,7 +29,7 @@ fn packing_makes_full_sequences_and_keeps_every_token_in_order() {
     }
     let mut lines_with_blanks = lines.clone();
     lines_with_blanks.insert(3, "   ".into());
-    let seqs: Vec<Vec<u32>> = Packer::new(lines_with_blanks.into_iter(), tok.clone(), 32)
+    let seqs: Vec<Vec<u32>> = Packer::new(lines_with_blanks.into_iter().map(Ok), tok.clone(), 32)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -42,14 +42,14 @@ fn packing_makes_full_sequences_and_keeps_every_token_in_order() {
         packed.extend_from_slice(&s[1..31]);
     }
     assert_eq!(packed, stream[..packed.len()], "tokens reordered or lost");
-    assert!(Packer::new(Vec::<String>::new().into_iter(), tok.clone(), 2).is_err());
+    assert!(Packer::new(Vec::<String>::new().into_iter().map(Ok), tok.clone(), 2).is_err());
 }
 
 #[test]
 fn masking_follows_bert_15_percent_and_80_10_10() {
     let tok = tokenizer();
     let masking = Masking::for_tokenizer(&tok);
-    let seqs: Vec<Vec<u32>> = Packer::new(paragraphs().into_iter().cycle().take(2000), tok.clone(), 128)
+    let seqs: Vec<Vec<u32>> = Packer::new(paragraphs().into_iter().cycle().take(2000).map(Ok), tok.clone(), 128)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -94,7 +94,7 @@ fn masking_follows_bert_15_percent_and_80_10_10() {
 fn masking_is_reproducible_from_the_seed() {
     let tok = tokenizer();
     let masking = Masking::for_tokenizer(&tok);
-    let seqs: Vec<Vec<u32>> = Packer::new(paragraphs().into_iter(), tok, 64)
+    let seqs: Vec<Vec<u32>> = Packer::new(paragraphs().into_iter().map(Ok), tok, 64)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -84,11 +84,26 @@ impl Masking {
         }
         (input, labels)
     }
+
+    /// The evaluation variant: the same selection, but every selected token becomes
+    /// `[MASK]` (no random or kept tokens), so the score measures prediction from context.
+    pub fn apply_all_masked(&self, ids: &[u32], rng: &mut Rng) -> (Vec<u32>, Vec<i64>) {
+        let mut input = ids.to_vec();
+        let mut labels = vec![IGNORE; ids.len()];
+        for (i, &id) in ids.iter().enumerate() {
+            if !self.special_ids.contains(&id) && rng.next_f64() < self.probability {
+                labels[i] = i64::from(id);
+                input[i] = self.mask_id;
+            }
+        }
+        (input, labels)
+    }
 }
 
 /// Packs a stream of paragraphs into sequences of exactly `seq_len` tokens,
 /// `[CLS]` + `seq_len - 2` word pieces + `[SEP]`, carrying the remainder of a paragraph
-/// into the next sequence so no text is wasted.
+/// into the next sequence so no text is wasted. Lines come as `Result`s so a read error
+/// ends the stream as an error rather than silently.
 pub struct Packer<I> {
     lines: I,
     tokenizer: BertTokenizer,
@@ -96,9 +111,10 @@ pub struct Packer<I> {
     cls: u32,
     sep: u32,
     buffer: Vec<u32>,
+    emit_remainder: bool,
 }
 
-impl<I: Iterator<Item = String>> Packer<I> {
+impl<I: Iterator<Item = Result<String>>> Packer<I> {
     pub fn new(lines: I, tokenizer: BertTokenizer, seq_len: usize) -> Result<Self> {
         if seq_len < 3 {
             return Err(BertError::Input(format!("sequence length {seq_len} is too short (at least 3)")));
@@ -116,17 +132,36 @@ impl<I: Iterator<Item = String>> Packer<I> {
             cls,
             sep,
             buffer: Vec::new(),
+            emit_remainder: false,
         })
+    }
+
+    /// Also emit the last, shorter sequence when the text runs out (for evaluation,
+    /// where every token should count; training keeps lengths uniform instead).
+    pub fn with_remainder(mut self) -> Self {
+        self.emit_remainder = true;
+        self
     }
 }
 
-impl<I: Iterator<Item = String>> Iterator for Packer<I> {
+impl<I: Iterator<Item = Result<String>>> Iterator for Packer<I> {
     type Item = Result<Vec<u32>>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let body = self.seq_len - 2;
         while self.buffer.len() < body {
-            let line = self.lines.next()?;
+            let line = match self.lines.next() {
+                Some(Ok(line)) => line,
+                Some(Err(e)) => return Some(Err(e)),
+                None if self.emit_remainder && !self.buffer.is_empty() => {
+                    let mut seq = Vec::with_capacity(self.buffer.len() + 2);
+                    seq.push(self.cls);
+                    seq.append(&mut self.buffer);
+                    seq.push(self.sep);
+                    return Some(Ok(seq));
+                }
+                None => return None,
+            };
             if line.trim().is_empty() {
                 continue;
             }
@@ -153,4 +188,61 @@ pub fn make_batch(sequences: &[Vec<u32>], masking: &Masking, rng: &mut Rng) -> M
         batch.labels.push(labels);
     }
     batch
+}
+
+/// Endless shuffled, masked training batches from a stream of paragraphs: packed
+/// sequences pass through a shuffle buffer (so a batch mixes many places of the
+/// corpus) and are masked afresh. Everything is drawn from one seeded generator, so a
+/// run is reproducible and can be replayed to any step.
+pub struct BatchStream<I> {
+    packer: Packer<I>,
+    buffer: Vec<Vec<u32>>,
+    capacity: usize,
+    masking: Masking,
+    rng: Rng,
+    batch_size: usize,
+    exhausted: bool,
+}
+
+impl<I: Iterator<Item = Result<String>>> BatchStream<I> {
+    /// `shuffle_buffer` sequences are held in memory (at least one batch).
+    pub fn new(packer: Packer<I>, masking: Masking, batch_size: usize, shuffle_buffer: usize, seed: u64) -> Result<Self> {
+        if batch_size == 0 {
+            return Err(BertError::Input("the batch size must be at least 1".into()));
+        }
+        Ok(Self {
+            packer,
+            buffer: Vec::new(),
+            capacity: shuffle_buffer.max(batch_size),
+            masking,
+            rng: Rng::new(seed),
+            batch_size,
+            exhausted: false,
+        })
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        while !self.exhausted && self.buffer.len() < self.capacity {
+            match self.packer.next() {
+                Some(seq) => self.buffer.push(seq?),
+                None => self.exhausted = true,
+            }
+        }
+        Ok(())
+    }
+
+    /// The next batch, or `None` once the text has run out (a cycling line stream never does).
+    pub fn next_batch(&mut self) -> Result<Option<MlmBatch>> {
+        self.fill()?;
+        if self.buffer.is_empty() {
+            return Ok(None);
+        }
+        let mut picked = Vec::with_capacity(self.batch_size);
+        while picked.len() < self.batch_size && !self.buffer.is_empty() {
+            let i = self.rng.range(0, self.buffer.len() as u32) as usize;
+            picked.push(self.buffer.swap_remove(i));
+            self.fill()?;
+        }
+        Ok(Some(make_batch(&picked, &self.masking, &mut self.rng)))
+    }
 }

@@ -3,10 +3,13 @@
 //! Device-agnostic and wasm-safe: nothing in a step reads the device synchronously;
 //! the loss comes back through one asynchronous read.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod corpus;
 pub mod data;
 mod optimizer;
+pub mod wordpiece;
 
-pub use optimizer::{MlmTrainer, TrainConfig, lr_at};
+pub use optimizer::{MlmTrainer, TrainConfig, lr_at, param_ids, with_param_ids};
 
 use burn::tensor::{Device, Int, Tensor, TensorData, activation};
 

@@ -1,9 +1,9 @@
 //! AdamW as `torch.optim.AdamW`, with BERT's no-decay group, a linear warm-up/decay
 //! schedule and global gradient-norm clipping as `torch.nn.utils.clip_grad_norm_`.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamGroup, ParamId};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bytes, Device, Tensor};
 
 use super::{MlmBatch, mlm_loss};
 use crate::checkpoint::read_f32;
@@ -161,5 +161,54 @@ impl MlmTrainer {
         let loss = read_f32(loss.detach()).await?;
         let loss = loss.first().copied().unwrap_or(f32::NAN);
         Ok((model, StepReport { loss, lr }))
+    }
+}
+
+/// The ids of the model's parameters in visiting order. The optimizer's state is keyed
+/// by these ids, so a checkpoint stores them to pair the state with a reloaded model.
+pub fn param_ids(model: &BertForMaskedLM) -> Vec<u64> {
+    let mut params = ParamList::default();
+    model.visit(&mut params);
+    params.0.into_iter().map(|(id, _)| id.val()).collect()
+}
+
+/// Gives a freshly loaded model the parameter ids it had when its optimizer state was saved.
+pub fn with_param_ids(model: BertForMaskedLM, ids: &[u64]) -> Result<BertForMaskedLM> {
+    let have = param_ids(&model).len();
+    if have != ids.len() {
+        return Err(BertError::Input(format!(
+            "the saved optimizer state covers {} parameters but the model has {have}",
+            ids.len()
+        )));
+    }
+    struct Assign<'a>(std::slice::Iter<'a, u64>);
+    impl ModuleMapper for Assign<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, value, mapper) = param.consume();
+            let id = self.0.next().map_or(id, |&v| ParamId::from(v));
+            Param::from_mapped_value(id, value, mapper)
+        }
+    }
+    Ok(model.map(&mut Assign(ids.iter())))
+}
+
+impl MlmTrainer {
+    /// The optimizer's moments and step counts as burnpack bytes (see [`param_ids`]).
+    pub fn state_bytes(&self) -> Result<Vec<u8>> {
+        let bytes = self
+            .optim
+            .into_bytes()
+            .map_err(|e| BertError::Input(format!("cannot serialize the optimizer state: {e:?}")))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Restores what [`state_bytes`](Self::state_bytes) saved, `step` optimizer steps in.
+    pub fn load_state(mut self, bytes: Vec<u8>, step: usize) -> Result<Self> {
+        self.optim = self
+            .optim
+            .from_bytes(Bytes::from_bytes_vec(bytes))
+            .map_err(|e| BertError::Input(format!("the optimizer state is unreadable: {e:?}")))?;
+        self.step = step;
+        Ok(self)
     }
 }

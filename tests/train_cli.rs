@@ -1,0 +1,247 @@
+//! `bert train-tokenizer`, `bert pretrain` (checkpoints, exact resume, Ctrl-C) and
+//! `bert eval`, on a tiny corpus and a tiny model; bad input fails cleanly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bert_burn::checkpoint::SafetensorsFile;
+use bert_burn::train::corpus::corpus_files;
+use bert_burn::{BertTokenizer, device, Pipeline};
+
+fn bert(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bert")).args(args).output().expect("run bert")
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "bert failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn assert_clean_failure(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure");
+    assert!(stderr.contains("error: "), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bert-train-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Two shards of simple, varied English, plus a `valid.txt` that must not be trained on.
+fn corpus(dir: &Path) {
+    let subjects = ["the old sailor", "a young woman", "the captain", "my brother", "the little dog", "our teacher"];
+    let verbs = ["walked to", "looked at", "spoke of", "dreamed about", "ran past", "remembered"];
+    let objects = ["the harbour", "a quiet garden", "the burning house", "the northern sea", "an empty church", "the market"];
+    let mut shards = [String::new(), String::new()];
+    let mut n = 0;
+    for s in subjects {
+        for v in verbs {
+            for o in objects {
+                shards[n % 2].push_str(&format!("{s} {v} {o} in the morning, and then went home.\n"));
+                n += 1;
+            }
+        }
+    }
+    std::fs::write(dir.join("train-00.txt"), &shards[0]).unwrap();
+    std::fs::write(dir.join("train-01.txt"), &shards[1]).unwrap();
+    std::fs::write(dir.join("valid.txt"), "zebra xylophone quixotic\n").unwrap();
+}
+
+fn tokenizer(corpus_dir: &Path, out: &Path) -> PathBuf {
+    let path = out.join("tokenizer.json");
+    ok(&bert(&["train-tokenizer", "--corpus", corpus_dir.to_str().unwrap(), "--vocab-size", "150", "--out", path.to_str().unwrap()]));
+    path
+}
+
+const TINY: [&str; 14] = [
+    "--layers", "1", "--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-pos", "32", "--batch", "4", "--seed", "7",
+];
+
+fn pretrain(corpus_dir: &Path, tok: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["pretrain", "--corpus", corpus_dir.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(["--tokenizer", tok.to_str().unwrap(), "--seq", "32", "--lr", "3e-3", "--warmup", "2"]);
+    args.extend(TINY);
+    args.extend(extra);
+    bert(&args)
+}
+
+fn weights(dir: &Path) -> Vec<(String, Vec<f32>)> {
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let file = SafetensorsFile::parse(&bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    names.into_iter().map(|n| (n.clone(), file.f32(&n).unwrap().1)).collect()
+}
+
+fn state(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("trainer_state.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn corpus_directory_uses_train_shards_only() {
+    let dir = scratch("files");
+    corpus(&dir);
+    let files = corpus_files(&dir).unwrap();
+    let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["train-00.txt", "train-01.txt"]);
+}
+
+#[test]
+fn train_tokenizer_makes_an_uncased_bert_wordpiece_vocabulary() {
+    let dir = scratch("tok");
+    corpus(&dir);
+    let path = tokenizer(&dir, &dir.join("out"));
+    let tok = BertTokenizer::from_json(&std::fs::read(&path).unwrap(), 64).unwrap();
+    assert!(tok.vocab_size() <= 150 && tok.vocab_size() > 40, "vocab {}", tok.vocab_size());
+    for (i, special) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].iter().enumerate() {
+        assert_eq!(tok.token_to_id(special), Some(i as u32), "{special}");
+    }
+    let enc = tok.encode("The CAPTAIN walked to the Harbour [MASK].", None).unwrap();
+    assert_eq!(enc.tokens.first().map(String::as_str), Some("[CLS]"));
+    assert_eq!(enc.tokens.last().map(String::as_str), Some("[SEP]"));
+    assert!(enc.tokens.contains(&"the".to_string()), "lower-cased: {:?}", enc.tokens);
+    assert!(enc.tokens.contains(&"[MASK]".to_string()));
+    assert!(!enc.tokens.contains(&"[UNK]".to_string()), "{:?}", enc.tokens);
+    // A word never seen whole is split into ##-pieces rather than lost.
+    let unseen = tok.encode("harbours", None).unwrap();
+    assert!(unseen.tokens.iter().any(|t| t.starts_with("##")), "{:?}", unseen.tokens);
+}
+
+#[test]
+fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
+    let dir = scratch("pretrain");
+    corpus(&dir);
+    let tok = tokenizer(&dir, &dir);
+
+    let full = dir.join("full");
+    let log = ok(&pretrain(&dir, &tok, &full, &["--steps", "6", "--save-every", "3"]));
+    assert!(log.contains("done: 6 steps"), "{log}");
+    let s = state(&full);
+    assert_eq!(s["step"], 6);
+    assert_eq!(s["tokens_seen"], 6 * 4 * 32);
+    for f in ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json", "optimizer.bpk"] {
+        assert!(full.join(f).exists(), "missing {f}");
+    }
+    assert!(full.join("checkpoint-3/trainer_state.json").exists());
+    // The checkpoint is an ordinary model directory.
+    let p = Pipeline::load_dir(&full, device::cpu()).unwrap();
+    assert_eq!(p.model.config().num_hidden_layers, 1);
+
+    // Resuming from step 3 lands on the same weights as the uninterrupted run.
+    let resumed = dir.join("resumed");
+    let log = ok(&pretrain(&dir, &tok, &resumed, &["--resume", full.join("checkpoint-3").to_str().unwrap(), "--steps", "6"]));
+    assert!(log.contains("data stream at step 3"), "{log}");
+    assert_eq!(state(&resumed)["step"], 6);
+    let (a, b) = (weights(&full), weights(&resumed));
+    assert_eq!(a.len(), b.len());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        let diff = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        assert!(diff <= 1e-6, "{name} differs by {diff} after resume");
+    }
+    // Training moved the weights.
+    let start = weights(&full.join("checkpoint-3"));
+    assert!(start.iter().zip(&a).any(|((_, x), (_, y))| x != y));
+
+    // Eval: same seed, same score; top-5 never below top-1.
+    let eval = |seed: &str| {
+        let out = bert(&["eval", "--model", full.to_str().unwrap(), "--text", dir.join("train-00.txt").to_str().unwrap(), "--seed", seed, "--json"]);
+        ok(&out);
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    };
+    let (e1, e2, e3) = (eval("1"), eval("1"), eval("2"));
+    assert_eq!(e1, e2);
+    let masked = e1["masked"].as_u64().unwrap();
+    let tokens = e1["tokens"].as_u64().unwrap();
+    assert!(masked > 0 && (masked as f64) < 0.3 * tokens as f64, "{e1}");
+    assert!(e1["top5"].as_f64().unwrap() >= e1["top1"].as_f64().unwrap());
+    assert_ne!(e1["masked"], e3["masked"], "another seed masks other tokens");
+    let limited = bert(&["eval", "--model", full.to_str().unwrap(), "--text", dir.join("train-00.txt").to_str().unwrap(), "--max-tokens", "40", "--json"]);
+    ok(&limited);
+    let limited: serde_json::Value = serde_json::from_slice(&limited.stdout).unwrap();
+    assert!(limited["tokens"].as_u64().unwrap() <= 40, "{limited}");
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+    let dir = scratch("ctrlc");
+    corpus(&dir);
+    let tok = tokenizer(&dir, &dir);
+    let out = dir.join("run");
+    let mut args = vec!["pretrain", "--corpus", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--tokenizer", tok.to_str().unwrap()];
+    args.extend(["--seq", "32", "--steps", "1000000", "--save-every", "20"]);
+    args.extend(TINY);
+    let child = Command::new(env!("CARGO_BIN_EXE_bert"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    // Older checkpoints are pruned as newer ones land: wait until any one is complete.
+    let has_checkpoint = || {
+        std::fs::read_dir(&out)
+            .map(|d| d.filter_map(Result::ok).any(|e| e.path().join("trainer_state.json").exists()))
+            .unwrap_or(false)
+    };
+    while !has_checkpoint() {
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    let log = ok(&result);
+    assert!(log.contains("Continue with --resume"), "{log}");
+    let stopped: usize = log
+        .split("stopped at step ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(stopped >= 20);
+    assert_eq!(state(&out.join(format!("checkpoint-{stopped}")))["step"], stopped);
+}
+
+#[test]
+fn bad_corpus_and_output_fail_with_clear_errors() {
+    let dir = scratch("errors");
+    corpus(&dir);
+    let tok = tokenizer(&dir, &dir);
+    let out = dir.join("out");
+
+    let missing = dir.join("no-such-dir");
+    assert_clean_failure(&pretrain(&missing, &tok, &out, &["--steps", "1"]), "no-such-dir");
+
+    let no_txt = scratch("errors-no-txt");
+    assert_clean_failure(&pretrain(&no_txt, &tok, &out, &["--steps", "1"]), "has no .txt files");
+
+    let empty = scratch("errors-empty");
+    std::fs::write(empty.join("train-00.txt"), "\n\n   \n").unwrap();
+    assert_clean_failure(&pretrain(&empty, &tok, &out, &["--steps", "1"]), "has no text");
+    assert_clean_failure(
+        &bert(&["train-tokenizer", "--corpus", empty.to_str().unwrap(), "--vocab-size", "100", "--out", out.join("t.json").to_str().unwrap()]),
+        "no text",
+    );
+
+    // The output path is a file, so no directory can be made there.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    assert_clean_failure(&pretrain(&dir, &tok, &file.join("sub"), &["--steps", "1"]), "cannot create");
+
+    assert_clean_failure(&pretrain(&dir, &tok, &out, &["--steps", "1", "--resume", missing.to_str().unwrap()]), "trainer_state.json");
+    assert_clean_failure(
+        &bert(&["eval", "--model", out.to_str().unwrap(), "--text", dir.join("nothing.txt").to_str().unwrap()]),
+        "cannot read",
+    );
+}
