@@ -2,7 +2,9 @@
 """MLM training throughput (tokens/s): `bert bench --train` (Burn, CPU) beside torch (CPU,
 AdamW, 15 % masking, no dropout) on the same random weights, config, batch and threads.
 
-Usage: python scripts/bench_train.py [--threads N] [--batch 8] [--seq 128] [--vocab 30522]
+Usage: python scripts/bench_train.py [--model assets] [--threads N] [--batch 16] [--seq 128]
+The configuration and tokenizer come from --model (default: the embedded model in assets/);
+the weights are fresh random ones.
 """
 import argparse
 import json
@@ -18,27 +20,25 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKENIZER = ROOT / "tests/fixtures/tokenizer/bert-base-uncased/tokenizer.json"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--model", default=str(ROOT / "assets"))
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--iters", type=int, default=5)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     ap.add_argument("--bert", default=str(target / "release/bert"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = BertConfig(vocab_size=30522, hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
-                        intermediate_size=1024, max_position_embeddings=128,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    config = BertConfig.from_pretrained(args.model, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     torch.manual_seed(0)
     model = BertForMaskedLM(config)
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)
-        shutil.copy(TOKENIZER, Path(tmp) / "tokenizer.json")
+        shutil.copy(Path(args.model) / "tokenizer.json", Path(tmp) / "tokenizer.json")
         out = subprocess.run([args.bert, "bench", "--train", "--model", tmp, "--batch", str(args.batch),
                               "--seq", str(args.seq), "--iters", str(args.iters), "--warmup", "1"],
                              env=dict(os.environ, RAYON_NUM_THREADS=str(args.threads)),
@@ -60,7 +60,8 @@ def main():
         if n > 0:
             times.append(time.perf_counter() - start)
     theirs = args.batch * args.seq / statistics.median(times)
-    print(f"4L/256H/4 heads, vocab {config.vocab_size}, batch {args.batch} x seq {args.seq}, threads {args.threads}")
+    print(f"{config.num_hidden_layers}L/{config.hidden_size}H/{config.num_attention_heads} heads, vocab {config.vocab_size}, "
+          f"batch {args.batch} x seq {args.seq}, threads {args.threads}")
     print(f"burn cpu  {ours:10.0f} tokens/s")
     print(f"torch cpu {theirs:10.0f} tokens/s   (burn/torch {ours / theirs:.2f})")
 

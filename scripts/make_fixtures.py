@@ -10,6 +10,10 @@
 * golden/<name>.safetensors: logits, every hidden state and attention map for each case
   in golden/cases.json, computed by transformers with eager attention.
 
+* golden/asset-top5.json: transformers' top-5 for the embedded model in assets/, after
+  checking that it loads there with no missing, unexpected or mismatched keys and that
+  `bert fill-mask` gives the same top-5 (`python scripts/make_fixtures.py asset`).
+
 Run: pip install -r scripts/requirements.txt && python scripts/make_fixtures.py
 """
 import json
@@ -299,10 +303,69 @@ def make_training_fixture():
     print(f"train step: loss {out['loss_before'].item():.5f} -> {out['loss_after'].item():.5f}, grad norm {norm:.3f}")
 
 
+ASSET_TEXTS = [
+    ("it was a dark and stormy [MASK].", None),
+    ("he took off his [MASK] and sat down by the fire.", None),
+    ("the king and the [MASK] were married in the spring.", None),
+    ("i have not seen him for many [MASK].", None),
+    ("she opened the [MASK] and looked out into the garden.", None),
+    ("the [MASK] sat on the [MASK] and looked at me.", None),
+    ("where is your brother?", "he has gone to the [MASK]."),
+    ("The Old Man and the Sea is a [MASK] by Ernest Hemingway.", None),
+]
+
+
+def check_asset():
+    """The embedded model loads in transformers as it is and predicts what `bert fill-mask` does."""
+    import os
+    import subprocess
+    from transformers import AutoTokenizer
+
+    assets = ROOT.parent.parent / "assets"
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT.parent.parent / "target"))
+    bert = str(target / "release/bert")
+    model, info = BertForMaskedLM.from_pretrained(
+        assets, dtype=torch.float32, attn_implementation="eager", output_loading_info=True)
+    model.eval()
+    problems = {k: v for k, v in info.items() if v and k != "error_msgs"}
+    assert not problems, f"assets/ does not load cleanly in transformers: {problems}"
+    assert model.config.tie_word_embeddings
+    tok = AutoTokenizer.from_pretrained(assets)
+    golden = []
+    for text, text_b in ASSET_TEXTS:
+        enc = tok(text, text_b, return_tensors="pt")
+        with torch.no_grad():
+            logits = model(**enc).logits[0]
+        ids = enc["input_ids"][0].tolist()
+        cmd = [bert, "fill-mask", "--model", str(assets), "--json", "--top-k", "5", text]
+        if text_b is not None:
+            cmd[-1:-1] = ["--pair", text_b]
+        ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        assert ours["ids"] == ids, f"tokenization differs for {text!r}: {ours['ids']} vs {ids}"
+        masks = []
+        for pos in [i for i, t in enumerate(ids) if t == tok.mask_token_id]:
+            p, top = logits[pos].softmax(-1).topk(5)
+            masks.append({"position": pos, "ids": top.tolist(), "probs": p.tolist(),
+                          "tokens": tok.convert_ids_to_tokens(top.tolist())})
+        for m, o in zip(masks, ours["masks"], strict=True):
+            got = [x["id"] for x in o["predictions"]]
+            assert got == m["ids"], f"top-5 differs for {text!r} at {m['position']}: ours {got}, transformers {m['ids']}"
+            d = max(abs(x["probability"] - q) for x, q in zip(o["predictions"], m["probs"]))
+            assert d < 1e-4, f"probabilities differ by {d} for {text!r}"
+        golden.append({"text": text, "text_b": text_b, "ids": ids, "masks": masks})
+        print(f"{text!r} {text_b or ''}: " + " | ".join(", ".join(m["tokens"]) for m in masks))
+    (ROOT / "golden/asset-top5.json").write_text(json.dumps(golden, indent=1))
+    print(f"assets/ loads cleanly in transformers; top-5 identical to bert fill-mask on {len(golden)} texts")
+
+
 if __name__ == "__main__":
     import sys
+    if sys.argv[1:] == ["asset"]:
+        check_asset()
+        sys.exit(0)
     if sys.argv[1:] != ["train"]:
         make_tokenizer_fixture()
         make_model_fixtures()
     make_training_fixture()
+    check_asset()
     print("fixtures written to", ROOT)

@@ -187,6 +187,18 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // A failed assertion must not leave a million-step run behind.
+    struct KillOnDrop(Option<std::process::Child>);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if let Some(mut c) = self.0.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    let mut guard = KillOnDrop(Some(child));
+    let pid = guard.0.as_ref().unwrap().id();
     let start = Instant::now();
     // Older checkpoints are pruned as newer ones land: wait until any one is complete.
     let has_checkpoint = || {
@@ -198,9 +210,9 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
         assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
     assert!(status.success());
-    let result = child.wait_with_output().unwrap();
+    let result = guard.0.take().unwrap().wait_with_output().unwrap();
     let log = ok(&result);
     assert!(log.contains("Continue with --resume"), "{log}");
     let stopped: usize = log
