@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use bert_burn::checkpoint::SafetensorsFile;
-use bert_burn::train::corpus::corpus_files;
+use bert_burn::train::corpus::{InterleavedLines, corpus_files};
 use bert_burn::{BertTokenizer, device, Pipeline};
 
 fn bert(args: &[&str]) -> Output {
@@ -93,6 +93,16 @@ fn corpus_directory_uses_train_shards_only() {
     let files = corpus_files(&dir).unwrap();
     let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_str().unwrap().to_string()).collect();
     assert_eq!(names, ["train-00.txt", "train-01.txt"]);
+
+    // One pass yields every line once, each file's lines in order, the files interleaved.
+    let lines: Vec<String> = InterleavedLines::new(files.clone(), false).map(Result::unwrap).collect();
+    let read = |f: &PathBuf| std::fs::read_to_string(f).unwrap().lines().map(String::from).collect::<Vec<_>>();
+    let (a, b) = (read(&files[0]), read(&files[1]));
+    assert_eq!(lines.len(), a.len() + b.len());
+    let from_a: Vec<&String> = lines.iter().filter(|l| a.contains(l)).collect();
+    assert_eq!(from_a, a.iter().collect::<Vec<_>>());
+    let first_b = lines.iter().position(|l| b.contains(l)).unwrap();
+    assert!(first_b > 0 && first_b < a.len(), "files are interleaved in blocks, not concatenated");
 }
 
 #[test]
@@ -147,6 +157,14 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
         let diff = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
         assert!(diff <= 1e-6, "{name} differs by {diff} after resume");
     }
+    // Resuming with another sequence length continues on a new data stream.
+    let reshaped = dir.join("reshaped");
+    let log = ok(&pretrain(&dir, &tok, &reshaped, &["--resume", full.to_str().unwrap(), "--steps", "8", "--seq", "16"]));
+    assert!(log.contains("a new data stream begins"), "{log}");
+    let s = state(&reshaped);
+    assert_eq!((s["step"].as_u64(), s["seq"].as_u64(), s["stream_start"].as_u64()), (Some(8), Some(16), Some(6)));
+    assert_eq!(s["tokens_seen"], 6 * 4 * 32 + 2 * 4 * 16);
+
     // Training moved the weights.
     let start = weights(&full.join("checkpoint-3"));
     assert!(start.iter().zip(&a).any(|((_, x), (_, y))| x != y));

@@ -100,6 +100,10 @@ struct TrainerState {
     warmup: usize,
     weight_decay: f32,
     seed: u64,
+    /// Step at which the current data stream began (a resume that changes the batch
+    /// or sequence shape starts a new stream, seeded with `seed + stream_start`).
+    #[serde(default)]
+    stream_start: usize,
     tokens_seen: u64,
     train_seconds: f64,
     corpus: Vec<String>,
@@ -154,13 +158,14 @@ pub fn run(args: PretrainArgs) -> Result<()> {
 
     let masking = Masking::for_tokenizer(&tokenizer);
     let packer = Packer::new(InterleavedLines::new(files.clone(), true), tokenizer.clone(), state.seq)?;
-    let mut stream = BatchStream::new(packer, masking, state.batch, SHUFFLE_BUFFER, state.seed)?;
+    let stream_seed = state.seed.wrapping_add(state.stream_start as u64);
+    let mut stream = BatchStream::new(packer, masking, state.batch, SHUFFLE_BUFFER, stream_seed)?;
     let progress = Progress::new(args.log_every);
-    if state.step > 0 {
+    if state.step > state.stream_start {
         // The data order is a pure function of the seed: replaying it puts the stream
         // exactly where the interrupted run left it.
         let start = Instant::now();
-        for i in 0..state.step {
+        for i in state.stream_start..state.step {
             stream.next_batch()?;
             progress.update(i, &format!("replaying the data stream to step {}: {i}", state.step));
         }
@@ -375,6 +380,7 @@ fn fresh(
         warmup: args.warmup.unwrap_or(steps / 50),
         weight_decay: args.weight_decay.unwrap_or(0.01),
         seed: args.seed.unwrap_or(0),
+        stream_start: 0,
         tokens_seen: 0,
         train_seconds: 0.0,
         corpus: files.iter().map(|f| f.display().to_string()).collect(),
@@ -398,10 +404,22 @@ fn resume(
     let tokenizer_json = read_to_string(&dir.join("tokenizer.json"))?;
     let optim_path = dir.join("optimizer.bpk");
     let optimizer = std::fs::read(&optim_path).map_err(|e| BertError::io(format!("cannot read {}", optim_path.display()), e))?;
-    for (flag, given) in [("--batch", args.batch.is_some()), ("--seq", args.seq.is_some()), ("--seed", args.seed.is_some())] {
-        if given {
-            eprintln!("note: {flag} is ignored when resuming (the checkpoint's value is kept so the data replays exactly)");
+    if args.seed.is_some() {
+        eprintln!("note: --seed is ignored when resuming (the checkpoint's seed is kept so the data replays exactly)");
+    }
+    // A new batch shape (e.g. short sequences first, full length last, as BERT was
+    // trained) continues the run on a new data stream.
+    let seq = args.seq.unwrap_or(state.seq);
+    let batch = args.batch.unwrap_or(state.batch);
+    if seq != state.seq || batch != state.batch {
+        let limit = model.config().max_position_embeddings;
+        if seq < 3 || seq > limit || batch == 0 {
+            return Err(BertError::Input(format!("--seq must be in 3..={limit} and --batch positive")));
         }
+        eprintln!("note: batch {batch} x {seq} tokens from step {} (was {} x {}): a new data stream begins", state.step, state.batch, state.seq);
+        state.seq = seq;
+        state.batch = batch;
+        state.stream_start = state.step;
     }
     if let Some(steps) = args.steps {
         if steps < state.step {

@@ -1,5 +1,6 @@
 //! Reading a text corpus from disk (native builds): which files, and their lines
-//! interleaved round-robin so that consecutive sequences come from different books.
+//! interleaved in blocks, so that text stays coherent within a sequence while
+//! consecutive sequences come from different books.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Lines};
@@ -38,12 +39,18 @@ pub fn corpus_bytes(files: &[PathBuf]) -> u64 {
     files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum()
 }
 
-/// Lines of several files, one from each in turn; optionally starting over when all
+/// Bytes read from one file before the next takes its turn: about eight 128-token
+/// sequences, so a sequence holds neighbouring paragraphs of one book rather than
+/// single lines of many.
+const BLOCK_BYTES: usize = 4096;
+
+/// Lines of several files, a block from each in turn; optionally starting over when all
 /// are exhausted (epochs). An epoch that yields no text ends the stream.
 pub struct InterleavedLines {
     files: Vec<PathBuf>,
     open: Vec<(PathBuf, Lines<BufReader<File>>)>,
     turn: usize,
+    block_read: usize,
     cycle: bool,
     lines_this_epoch: u64,
     /// Completed passes over the corpus.
@@ -57,6 +64,7 @@ impl InterleavedLines {
             files,
             open: Vec::new(),
             turn: 0,
+            block_read: 0,
             cycle,
             lines_this_epoch: 0,
             epochs: 0,
@@ -71,6 +79,7 @@ impl InterleavedLines {
             self.open.push((f.clone(), BufReader::with_capacity(1 << 20, file).lines()));
         }
         self.turn = 0;
+        self.block_read = 0;
         self.lines_this_epoch = 0;
         Ok(())
     }
@@ -100,7 +109,13 @@ impl Iterator for InterleavedLines {
             let i = self.turn % self.open.len();
             match self.open[i].1.next() {
                 Some(Ok(line)) => {
-                    self.turn = i + 1;
+                    self.block_read += line.len() + 1;
+                    if self.block_read >= BLOCK_BYTES {
+                        self.block_read = 0;
+                        self.turn = i + 1;
+                    } else {
+                        self.turn = i;
+                    }
                     // Blank lines don't count: a corpus of only blank lines must end, not cycle forever.
                     self.lines_this_epoch += u64::from(!line.trim().is_empty());
                     return Some(Ok(line));
@@ -113,6 +128,7 @@ impl Iterator for InterleavedLines {
                     // This file is done; the next one takes its turn.
                     self.open.remove(i);
                     self.turn = i;
+                    self.block_read = 0;
                 }
             }
         }
