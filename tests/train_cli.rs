@@ -68,7 +68,10 @@ const TINY: [&str; 14] = [
 
 fn pretrain(corpus_dir: &Path, tok: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["pretrain", "--corpus", corpus_dir.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    args.extend(["--tokenizer", tok.to_str().unwrap(), "--seq", "32", "--lr", "3e-3", "--warmup", "2"]);
+    args.extend(["--tokenizer", tok.to_str().unwrap(), "--lr", "3e-3", "--warmup", "2"]);
+    if !extra.contains(&"--seq") {
+        args.extend(["--seq", "32"]);
+    }
     args.extend(TINY);
     args.extend(extra);
     bert(&args)
