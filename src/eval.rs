@@ -3,13 +3,13 @@
 //! selected token becomes `[MASK]`; we count how often the original is the top-1 and
 //! in the top-5 prediction, and the mean cross-entropy.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::Serialize;
 
 use crate::checkpoint::read_f32;
 use crate::error::{BertError, Result};
-use crate::inference::make_inputs;
-use crate::model::{BertForMaskedLM, OutputOptions};
+use crate::inference::{logits_at_rows, make_inputs};
+use crate::model::BertForMaskedLM;
 use crate::tokenizer::BertTokenizer;
 use crate::train::IGNORE;
 use crate::train::data::{Masking, Packer, Rng};
@@ -112,7 +112,7 @@ where
         let types: Vec<Vec<u32>> = batch.iter().map(|(ids, _)| vec![0; ids.len()]).collect();
         let seqs: Vec<(&[u32], &[u32])> = batch.iter().zip(&types).map(|((ids, _), t)| (&ids[..], &t[..])).collect();
         let inputs = make_inputs(model, &seqs, tokenizer.pad_id(), device)?;
-        let [rows, width] = inputs.attention_mask.dims();
+        let [_, width] = inputs.attention_mask.dims();
         let mut index = Vec::new();
         let mut targets = Vec::new();
         for (b, (_, labels)) in batch.iter().enumerate() {
@@ -126,13 +126,7 @@ where
         if index.is_empty() {
             continue;
         }
-        let out = model
-            .bert
-            .forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::NONE);
-        let hidden = out.last_hidden_state.reshape([rows * width, model.config().hidden_size]);
-        let n = index.len();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [n]), device);
-        let logits = read_f32(model.mlm_logits(hidden.select(0, index))).await?;
+        let logits = read_f32(logits_at_rows(model, inputs, index, device)).await?;
         for (row, &target) in logits.chunks(vocab).zip(&targets) {
             tally.add(row, target);
         }

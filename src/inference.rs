@@ -123,20 +123,27 @@ pub async fn logits_at(
     device: &Device,
 ) -> Result<Vec<Vec<f32>>> {
     let inputs = make_inputs(model, &[(ids, type_ids)], pad_id, device)?;
+    let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
+    let logits = logits_at_rows(model, inputs, rows, device);
+    let vocab = model.config().vocab_size;
+    let flat = read_f32(logits).await?;
+    Ok(flat.chunks(vocab).map(|c| c.to_vec()).collect())
+}
+
+/// Logits `[rows.len(), vocab]` at flattened positions (`b * seq + t`) of a batch: the
+/// encoder sees every token, the vocabulary projection runs on those rows only.
+pub fn logits_at_rows(model: &BertForMaskedLM, inputs: InputTensors, rows: Vec<i64>, device: &Device) -> Tensor<2> {
+    let [batch, seq] = inputs.attention_mask.dims();
     let out = model.bert.forward(
         inputs.input_ids,
         inputs.token_type_ids,
         inputs.attention_mask,
         OutputOptions::NONE,
     );
-    let [_, seq, hidden] = out.last_hidden_state.dims();
-    let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [positions.len()]), device);
-    let selected = out.last_hidden_state.reshape([seq, hidden]).select(0, index);
-    let logits = model.mlm_logits(selected);
-    let vocab = model.config().vocab_size;
-    let flat = read_f32(logits).await?;
-    Ok(flat.chunks(vocab).map(|c| c.to_vec()).collect())
+    let hidden = out.last_hidden_state.reshape([batch * seq, model.config().hidden_size]);
+    let n = rows.len();
+    let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), device);
+    model.mlm_logits(hidden.select(0, index))
 }
 
 /// Reads one forward pass back: logits `[seq][vocab]` flattened, hidden states and

@@ -14,8 +14,8 @@ pub use optimizer::{MlmTrainer, TrainConfig, lr_at, param_ids, with_param_ids};
 use burn::tensor::{Device, Int, Tensor, TensorData, activation};
 
 use crate::error::{BertError, Result};
-use crate::inference::make_inputs;
-use crate::model::{BertForMaskedLM, OutputOptions};
+use crate::inference::{logits_at_rows, make_inputs};
+use crate::model::BertForMaskedLM;
 
 /// Label of a position that is not predicted (PyTorch's `ignore_index`).
 pub const IGNORE: i64 = -100;
@@ -45,7 +45,7 @@ impl MlmBatch {
 pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: &Device) -> Result<Tensor<1>> {
     let seqs: Vec<(&[u32], &[u32])> = batch.ids.iter().zip(&batch.type_ids).map(|(a, b)| (&a[..], &b[..])).collect();
     let inputs = make_inputs(model, &seqs, pad_id, device)?;
-    let [rows, seq] = inputs.attention_mask.dims();
+    let [_, seq] = inputs.attention_mask.dims();
     let mut index = Vec::new();
     let mut targets = Vec::new();
     for (b, labels) in batch.labels.iter().enumerate() {
@@ -66,12 +66,7 @@ pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: 
         return Err(BertError::Input("the batch has no masked position to learn from".into()));
     }
     let n = index.len();
-    let out = model
-        .bert
-        .forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::NONE);
-    let hidden = out.last_hidden_state.reshape([rows * seq, model.config().hidden_size]);
-    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [n]), device);
-    let logits = model.mlm_logits(hidden.select(0, index));
+    let logits = logits_at_rows(model, inputs, index, device);
     let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [n, 1]), device);
     let log_probs = activation::log_softmax(logits, 1);
     Ok(log_probs.gather(1, targets).mean().neg())
