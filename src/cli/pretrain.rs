@@ -289,8 +289,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         );
         return Ok(());
     }
-    state.param_ids = param_ids(&model);
-    write_checkpoint(&args.out, &model, &trainer, &state, &tokenizer_json, &tokenizer)?;
+    write_checkpoint(&args.out, &model, &trainer, &mut state, &tokenizer_json, &tokenizer)?;
     eprintln!(
         "\ndone: {} steps, {:.1}M tokens in {}; model saved in {}",
         state.step,
@@ -444,7 +443,6 @@ fn save_checkpoint(
     tokenizer_json: &str,
     tokenizer: &BertTokenizer,
 ) -> Result<PathBuf> {
-    state.param_ids = param_ids(model);
     let dir = out.join(format!("checkpoint-{}", state.step));
     write_checkpoint(&dir, model, trainer, state, tokenizer_json, tokenizer)?;
     let mut old: Vec<(usize, PathBuf)> = std::fs::read_dir(out)
@@ -469,10 +467,12 @@ fn write_checkpoint(
     dir: &Path,
     model: &BertForMaskedLM,
     trainer: &MlmTrainer,
-    state: &TrainerState,
+    state: &mut TrainerState,
     tokenizer_json: &str,
     tokenizer: &BertTokenizer,
 ) -> Result<()> {
+    // The optimizer state is keyed by these ids; record them with it.
+    state.param_ids = param_ids(model);
     std::fs::create_dir_all(dir).map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
     let weights = pollster::block_on(to_safetensors(model, StoreDtype::F32))?;
     write_atomic(&dir.join("model.safetensors"), &weights)?;
