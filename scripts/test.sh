@@ -17,4 +17,17 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup
 
 # Release profile everywhere: Burn's kernels are far too slow unoptimised.
 export BERT_REQUIRE_WGPU="${BERT_REQUIRE_WGPU:-1}"
+echo "== native tests"
 cargo test --release --locked
+
+# The browser: wasm tests in headless Chromium on its WebGPU adapter (SwiftShader) and on
+# the CPU fallback, then the built app end to end from a sub-path.
+. scripts/setup-web.sh --test
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+echo "== wasm tests in headless Chromium"
+# From www/: the test runner reads www/webdriver.json (Chromium flags) from there.
+(cd www && cargo test --locked --target wasm32-unknown-unknown --profile wasm-release --test web)
+echo "== build dist/ and test it end to end"
+trunk build --release
+node tests/e2e/app.mjs dist target/e2e

@@ -103,6 +103,18 @@ pub fn top_k_softmax(logits: &[f32], k: usize) -> Vec<(u32, f32)> {
         .collect()
 }
 
+/// The `k` most probable tokens of one logit row, with their text.
+pub fn top_k_predictions(logits: &[f32], k: usize, tokenizer: &BertTokenizer) -> Vec<Prediction> {
+    top_k_softmax(logits, k)
+        .into_iter()
+        .map(|(id, probability)| Prediction {
+            token: tokenizer.id_to_token(id).unwrap_or_default(),
+            id,
+            probability,
+        })
+        .collect()
+}
+
 /// Positions of the mask token in `ids`.
 pub fn mask_positions(ids: &[u32], mask_id: u32) -> Vec<usize> {
     ids.iter()
@@ -217,14 +229,7 @@ async fn predict_at(
         .zip(rows)
         .map(|(&position, row)| MaskPredictions {
             position,
-            predictions: top_k_softmax(&row, top_k)
-                .into_iter()
-                .map(|(id, probability)| Prediction {
-                    token: tokenizer.id_to_token(id).unwrap_or_default(),
-                    id,
-                    probability,
-                })
-                .collect(),
+            predictions: top_k_predictions(&row, top_k, tokenizer),
         })
         .collect())
 }
@@ -269,4 +274,69 @@ pub async fn fill_iteratively(
         });
     }
     Ok((steps, ids))
+}
+
+/// What the browser shows for one sequence: the top-k at every mask and every
+/// layer's attention probabilities.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Analysis {
+    pub masks: Vec<MaskPredictions>,
+    pub layers: usize,
+    pub heads: usize,
+    pub seq: usize,
+    /// `[layer][head][query][key]`, flattened.
+    pub attentions: Vec<f32>,
+}
+
+/// One forward pass for both the mask predictions (head run on the mask rows only)
+/// and the attentions (stacked on the device, so they come back in one read).
+/// A sequence without a mask is fine: it gets attentions and no predictions.
+pub async fn analyze(
+    model: &BertForMaskedLM,
+    ids: &[u32],
+    type_ids: &[u32],
+    tokenizer: &BertTokenizer,
+    top_k: usize,
+    device: &Device,
+) -> Result<Analysis> {
+    if top_k == 0 {
+        return Err(BertError::Input("top-k must be at least 1".into()));
+    }
+    let inputs = make_inputs(model, &[(ids, type_ids)], tokenizer.pad_id(), device)?;
+    let seq = ids.len();
+    let hidden_size = model.config().hidden_size;
+    let out = model.bert.forward(
+        inputs.input_ids,
+        inputs.token_type_ids,
+        inputs.attention_mask,
+        OutputOptions {
+            hidden_states: false,
+            attentions: true,
+        },
+    );
+    let layers = out.attentions.len();
+    let heads = model.config().num_attention_heads;
+    let attentions = read_f32(Tensor::cat(out.attentions, 0)).await?;
+
+    let positions = mask_positions(ids, tokenizer.mask_id());
+    let mut masks = Vec::with_capacity(positions.len());
+    if !positions.is_empty() {
+        let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
+        let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [positions.len()]), device);
+        let hidden = out.last_hidden_state.reshape([seq, hidden_size]).select(0, index);
+        let logits = read_f32(model.mlm_logits(hidden)).await?;
+        for (&position, row) in positions.iter().zip(logits.chunks(model.config().vocab_size)) {
+            masks.push(MaskPredictions {
+                position,
+                predictions: top_k_predictions(row, top_k, tokenizer),
+            });
+        }
+    }
+    Ok(Analysis {
+        masks,
+        layers,
+        heads,
+        seq,
+        attentions,
+    })
 }

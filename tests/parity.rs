@@ -4,7 +4,7 @@
 mod common;
 
 use bert_burn::checkpoint::read_f32;
-use bert_burn::inference::{fill_mask, make_inputs};
+use bert_burn::inference::{analyze, fill_mask, make_inputs};
 use bert_burn::model::OutputOptions;
 use common::*;
 
@@ -78,6 +78,27 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
             for (ours, theirs) in mask.predictions.iter().zip(top["probs"].as_array().unwrap()) {
                 let theirs = theirs.as_f64().unwrap() as f32;
                 assert!((ours.probability - theirs).abs() < 1e-5, "{}: {} vs {theirs}", what("probability"), ours.probability);
+            }
+        }
+
+        // The browser's single pass (attentions stacked + mask rows) gives the same numbers.
+        if encodings.len() == 1 {
+            let enc = &encodings[0];
+            let analysis = pollster::block_on(analyze(&p.model, &enc.ids, &enc.type_ids, &p.tokenizer, 5, &p.device)).unwrap();
+            let layers = p.model.config().num_hidden_layers;
+            assert_eq!((analysis.layers, analysis.heads, analysis.seq), (layers, p.model.config().num_attention_heads, seq));
+            let per_layer = analysis.attentions.len() / layers;
+            for i in 0..layers {
+                let (_, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
+                let ours = &analysis.attentions[i * per_layer..(i + 1) * per_layer];
+                assert_close(&what(&format!("analyze attentions.{i}")), ours, &expected, ATTENTION_TOL);
+            }
+            for top in case["top5"].as_array().unwrap() {
+                let position = top["position"].as_u64().unwrap() as usize;
+                let mask = analysis.masks.iter().find(|m| m.position == position).expect("analyze predicts every mask");
+                let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
+                let expected: Vec<u64> = top["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+                assert_eq!(ids, expected, "{}", what("analyze top-5 ids"));
             }
         }
     }

@@ -1,0 +1,150 @@
+//! Where the model runs in the page: WebGPU through Burn's asynchronous init, or
+//! Burn's CPU backend when the browser has no WebGPU, no adapter, or loses the device.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+/// What the user asked for (`?backend=` in the URL, or the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preference {
+    /// WebGPU when it works, else the CPU.
+    Auto,
+    /// The CPU backend even where WebGPU works.
+    Cpu,
+}
+
+impl Preference {
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "cpu" => Self::Cpu,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// The device in use and how to describe it to the user.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub device: Device,
+    pub info: BackendInfo,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BackendInfo {
+    /// `webgpu` or `cpu`: what the page shows in `data-testid="backend"`.
+    pub kind: String,
+    /// The adapter (name, type, driver), or the CPU backend's name.
+    pub adapter: String,
+    /// Why the page is not on WebGPU, in words, when it is not.
+    pub fallback_reason: Option<String>,
+    /// The largest buffer the GPU binds for a shader (bytes); a tensor beyond it cannot run.
+    pub max_binding_bytes: Option<u64>,
+}
+
+thread_local! {
+    /// WebGPU can be initialised once per page; every later load reuses the device.
+    static WEBGPU: RefCell<Option<Result<Backend, String>>> = const { RefCell::new(None) };
+}
+
+/// Set by the device-lost callback; checked after a failed GPU read.
+static DEVICE_LOST: AtomicBool = AtomicBool::new(false);
+
+/// Whether the WebGPU device was lost (driver reset, tab in background too long…).
+pub fn device_lost() -> bool {
+    DEVICE_LOST.load(Ordering::SeqCst)
+}
+
+/// The CPU backend, with the reason the page is on it.
+pub fn cpu(reason: Option<String>) -> Backend {
+    Backend {
+        device: bert_burn::device::cpu(),
+        info: BackendInfo {
+            kind: "cpu".into(),
+            adapter: "Burn CPU backend (flex, WebAssembly)".into(),
+            fallback_reason: reason,
+            max_binding_bytes: None,
+        },
+    }
+}
+
+/// Opens the backend for `preference`: WebGPU if it can, else the CPU with a reason.
+pub async fn open(preference: Preference) -> Backend {
+    if preference == Preference::Cpu {
+        return cpu(Some("the CPU backend was chosen (?backend=cpu)".into()));
+    }
+    if device_lost() {
+        return cpu(Some(
+            "the WebGPU device was lost; running on the CPU".into(),
+        ));
+    }
+    match webgpu().await {
+        Ok(backend) => backend,
+        Err(reason) => cpu(Some(reason)),
+    }
+}
+
+async fn webgpu() -> Result<Backend, String> {
+    if let Some(done) = WEBGPU.with(|w| w.borrow().clone()) {
+        return done;
+    }
+    let result = init_webgpu().await;
+    WEBGPU.with(|w| *w.borrow_mut() = Some(result.clone()));
+    result
+}
+
+fn navigator_has_gpu() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    js_sys::Reflect::get(&window.navigator(), &"gpu".into())
+        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
+        .unwrap_or(false)
+}
+
+async fn init_webgpu() -> Result<Backend, String> {
+    if !navigator_has_gpu() {
+        return Err(
+            "this browser has no WebGPU (navigator.gpu is missing); running on the CPU".into(),
+        );
+    }
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| {
+            format!("WebGPU is present but no adapter could be used ({e}); running on the CPU")
+        })?;
+    setup.device.set_device_lost_callback(|_reason, message| {
+        DEVICE_LOST.store(true, Ordering::SeqCst);
+        web_sys::console::error_1(&format!("WebGPU device lost: {message}").into());
+    });
+    let info = setup.adapter.get_info();
+    let mut adapter = if info.name.is_empty() {
+        "WebGPU adapter".to_string()
+    } else {
+        info.name.clone()
+    };
+    let kind = format!("{:?}", info.device_type);
+    if kind != "Other" {
+        adapter.push_str(&format!(" ({kind})"));
+    }
+    if !info.driver.is_empty() {
+        adapter.push_str(&format!(", {}", info.driver));
+    }
+    let limits = setup.device.limits();
+    Ok(Backend {
+        device,
+        info: BackendInfo {
+            kind: "webgpu".into(),
+            adapter,
+            fallback_reason: None,
+            max_binding_bytes: Some(
+                limits
+                    .max_storage_buffer_binding_size
+                    .min(limits.max_buffer_size),
+            ),
+        },
+    })
+}

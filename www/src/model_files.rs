@@ -1,0 +1,317 @@
+//! Getting a checkpoint's files into the page: from the Hub or any URL (with byte
+//! progress and the Cache API, so a second visit loads from cache) or from local files.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Response};
+
+use bert_burn::pipeline::TokenizerFiles;
+
+/// The files of one BERT checkpoint, as bytes.
+#[derive(Clone, Debug, Default)]
+pub struct ModelFiles {
+    /// Where they came from, for messages.
+    pub source: String,
+    pub config_json: String,
+    pub weights: Vec<u8>,
+    pub tokenizer_json: Option<Vec<u8>>,
+    pub vocab_txt: Option<String>,
+    pub tokenizer_config: Option<String>,
+}
+
+impl ModelFiles {
+    pub fn tokenizer(&self) -> Result<TokenizerFiles<'_>, String> {
+        if let Some(json) = &self.tokenizer_json {
+            Ok(TokenizerFiles::Json(json))
+        } else if let Some(vocab) = &self.vocab_txt {
+            Ok(TokenizerFiles::Vocab {
+                vocab_txt: vocab,
+                tokenizer_config: self.tokenizer_config.as_deref(),
+            })
+        } else {
+            Err(format!("{}: no tokenizer.json or vocab.txt", self.source))
+        }
+    }
+}
+
+/// Where to fetch a checkpoint from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A Hugging Face Hub model id and revision.
+    Hub { id: String, revision: String },
+    /// A directory URL (absolute, or relative to the page) holding the files.
+    Url(String),
+}
+
+impl Location {
+    /// `bert-base-uncased`, `google/bert_uncased_L-2_H-128_A-2@main`, `https://…/dir/`,
+    /// `./assets/` or `assets/`: an id has no scheme and at most one `/`; the rest are URLs.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("type a Hugging Face model id (e.g. bert-base-uncased) or a URL".into());
+        }
+        let is_url = text.contains("://")
+            || text.starts_with('.')
+            || text.starts_with('/')
+            || text.ends_with('/');
+        if is_url {
+            let base = if text.ends_with('/') {
+                text.to_string()
+            } else {
+                format!("{text}/")
+            };
+            return Ok(Self::Url(base));
+        }
+        let (id, revision) = match text.split_once('@') {
+            Some((id, rev)) if !rev.is_empty() => (id, rev),
+            _ => (text, "main"),
+        };
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && !s.starts_with('.')
+        };
+        let parts: Vec<&str> = id.split('/').collect();
+        if parts.len() > 2 || !parts.iter().all(|p| valid(p)) {
+            return Err(format!(
+                "`{id}` is not a Hub model id (letters, digits, - _ . and at most one /, like google-bert/bert-base-uncased)"
+            ));
+        }
+        if !revision
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            return Err(format!("`{revision}` is not a valid revision"));
+        }
+        Ok(Self::Hub {
+            id: id.into(),
+            revision: revision.into(),
+        })
+    }
+
+    /// The URL of one file of the checkpoint.
+    pub fn file_url(&self, name: &str) -> String {
+        match self {
+            Self::Hub { id, revision } => {
+                format!("https://huggingface.co/{id}/resolve/{revision}/{name}")
+            }
+            Self::Url(base) => format!("{base}{name}"),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Hub { id, revision } => format!("{id}@{revision} (Hugging Face Hub)"),
+            Self::Url(base) => base.clone(),
+        }
+    }
+}
+
+/// Why a download failed, in words a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchError {
+    /// The server answered 404.
+    NotFound(String),
+    /// Another HTTP status.
+    Status(String, u16),
+    /// The request never got an answer: offline, DNS, or blocked by CORS.
+    Network(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotFound(url) => write!(f, "not found (404): {url}"),
+            Self::Status(url, code) => write!(f, "the server answered HTTP {code} for {url}"),
+            Self::Network(url) => write!(
+                f,
+                "network error fetching {url}: offline, or the server does not allow cross-origin requests (CORS)"
+            ),
+        }
+    }
+}
+
+/// Reports bytes done and total (when the server says) while downloading.
+pub type Progress<'a> = &'a dyn Fn(&str, f64, Option<f64>);
+
+const CACHE_NAME: &str = "bert-burn-models-v1";
+
+/// Downloads every file of a checkpoint: `config.json`, `model.safetensors`, and
+/// `tokenizer.json` or else `vocab.txt` (+ `tokenizer_config.json` if present).
+pub async fn fetch_model(
+    location: &Location,
+    progress: Progress<'_>,
+) -> Result<ModelFiles, String> {
+    let text = |bytes: Vec<u8>, name: &str| {
+        String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))
+    };
+    let source = location.describe();
+    let config = fetch_bytes(&location.file_url("config.json"), progress)
+        .await
+        .map_err(|e| format!("config.json: {e}"))?;
+    let mut files = ModelFiles {
+        source,
+        config_json: text(config, "config.json")?,
+        ..ModelFiles::default()
+    };
+    match fetch_bytes(&location.file_url("tokenizer.json"), progress).await {
+        Ok(bytes) => files.tokenizer_json = Some(bytes),
+        Err(FetchError::NotFound(_)) => {
+            let vocab = fetch_bytes(&location.file_url("vocab.txt"), progress)
+                .await
+                .map_err(|e| {
+                    format!("neither tokenizer.json nor vocab.txt could be loaded: {e}")
+                })?;
+            files.vocab_txt = Some(text(vocab, "vocab.txt")?);
+            if let Ok(cfg) =
+                fetch_bytes(&location.file_url("tokenizer_config.json"), progress).await
+            {
+                files.tokenizer_config = Some(text(cfg, "tokenizer_config.json")?);
+            }
+        }
+        Err(e) => return Err(format!("tokenizer.json: {e}")),
+    }
+    files.weights = fetch_bytes(&location.file_url("model.safetensors"), progress)
+        .await
+        .map_err(|e| format!("model.safetensors: {e}"))?;
+    Ok(files)
+}
+
+async fn open_cache() -> Option<Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    JsFuture::from(caches.open(CACHE_NAME))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// One file: from the Cache API when a remote file was fetched before, else from the network
+/// with progress, then stored in the cache. Caching is best effort: a browser
+/// without it (or a full quota) still loads.
+pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, FetchError> {
+    let name = url.rsplit('/').next().unwrap_or(url).to_string();
+    // Remote checkpoints are cached; the page's own files (the embedded model, a
+    // dev server) are left to the HTTP cache so a new deploy is seen at once.
+    let cache = if url.starts_with("https://") {
+        open_cache().await
+    } else {
+        None
+    };
+    if let Some(cache) = &cache {
+        if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
+            if let Ok(response) = hit.dyn_into::<Response>() {
+                if let Ok(bytes) = read_body(&response, &name, progress).await {
+                    return Ok(bytes);
+                }
+            }
+        }
+    }
+    let window = web_sys::window().ok_or_else(|| FetchError::Network(url.into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| FetchError::Network(url.into()))?
+        .dyn_into()
+        .map_err(|_| FetchError::Network(url.into()))?;
+    match response.status() {
+        200..=299 => {}
+        404 => return Err(FetchError::NotFound(url.into())),
+        code => return Err(FetchError::Status(url.into(), code)),
+    }
+    let bytes = read_body(&response, &name, progress)
+        .await
+        .map_err(|_| FetchError::Network(url.into()))?;
+    if let Some(cache) = &cache {
+        store(cache, url, &bytes).await;
+    }
+    Ok(bytes)
+}
+
+async fn store(cache: &Cache, url: &str, bytes: &[u8]) {
+    let body = Uint8Array::from(bytes);
+    if let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) {
+        let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+    }
+}
+
+/// Reads a response body chunk by chunk, reporting progress.
+async fn read_body(
+    response: &Response,
+    name: &str,
+    progress: Progress<'_>,
+) -> Result<Vec<u8>, JsValue> {
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<f64>().ok());
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0.0) as usize);
+    progress(name, 0.0, total);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&chunk, &"done".into())?
+            .as_bool()
+            .unwrap_or(true)
+        {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        progress(name, bytes.len() as f64, total);
+    }
+    Ok(bytes)
+}
+
+async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    JsFuture::from(file.array_buffer())
+        .await
+        .map(|buf| Uint8Array::new(&buf).to_vec())
+        .map_err(|_| format!("could not read {}", file.name()))
+}
+
+/// The files a user picked or dropped, matched by name.
+pub async fn from_local_files(files: &[web_sys::File]) -> Result<ModelFiles, String> {
+    let find = |name: &str| files.iter().find(|f| f.name() == name);
+    let text = |bytes: Vec<u8>, name: &str| {
+        String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))
+    };
+    let names: Vec<String> = files.iter().map(|f| f.name()).collect();
+    let missing = |what: &str| {
+        format!(
+            "{what} is missing: pick config.json, model.safetensors and tokenizer.json (or vocab.txt) together (got: {})",
+            names.join(", ")
+        )
+    };
+    let config = find("config.json").ok_or_else(|| missing("config.json"))?;
+    let weights = files
+        .iter()
+        .find(|f| f.name().ends_with(".safetensors"))
+        .ok_or_else(|| missing("model.safetensors"))?;
+    let mut out = ModelFiles {
+        source: "local files".into(),
+        config_json: text(read_file(config).await?, "config.json")?,
+        weights: read_file(weights).await?,
+        ..ModelFiles::default()
+    };
+    if let Some(tok) = find("tokenizer.json") {
+        out.tokenizer_json = Some(read_file(tok).await?);
+    } else if let Some(vocab) = find("vocab.txt") {
+        out.vocab_txt = Some(text(read_file(vocab).await?, "vocab.txt")?);
+        if let Some(cfg) = find("tokenizer_config.json") {
+            out.tokenizer_config = Some(text(read_file(cfg).await?, "tokenizer_config.json")?);
+        }
+    } else {
+        return Err(missing("tokenizer.json or vocab.txt"));
+    }
+    Ok(out)
+}

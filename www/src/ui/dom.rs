@@ -1,0 +1,96 @@
+//! Small DOM helpers. Untrusted text (tokens, model names, error messages) only ever
+//! goes in through `textContent`, never as HTML.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement};
+
+pub fn document() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("the app runs in a page with a document")
+}
+
+pub fn by_id(id: &str) -> Option<Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+/// The element with `data-testid="{id}"` (the UI's stable hooks double as its handles).
+pub fn by_testid(id: &str) -> Option<Element> {
+    document()
+        .query_selector(&format!("[data-testid=\"{id}\"]"))
+        .ok()
+        .flatten()
+}
+
+/// Like [`by_testid`], cast to the element type; the page's own markup guarantees both.
+pub fn testid<T: JsCast>(id: &str) -> T {
+    by_testid(id)
+        .and_then(|e| e.dyn_into::<T>().ok())
+        .unwrap_or_else(|| panic!("index.html lacks the element data-testid=\"{id}\""))
+}
+
+/// A new element with a class and text content.
+pub fn el(tag: &str, class: &str, text: &str) -> Element {
+    let e = document().create_element(tag).expect("valid tag name");
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    e
+}
+
+pub fn set_text(e: &Element, text: &str) {
+    e.set_text_content(Some(text));
+}
+
+pub fn clear(e: &Element) {
+    e.set_text_content(None);
+}
+
+pub fn set_attr(e: &Element, name: &str, value: &str) {
+    let _ = e.set_attribute(name, value);
+}
+
+pub fn set_hidden(e: &Element, hidden: bool) {
+    if let Some(h) = e.dyn_ref::<HtmlElement>() {
+        h.set_hidden(hidden);
+    }
+}
+
+/// Adds a listener that lives as long as the page.
+pub fn on<E: JsCast + 'static>(target: &Element, event: &str, handler: impl FnMut(E) + 'static) {
+    let mut handler = handler;
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if let Ok(e) = e.dyn_into::<E>() {
+            handler(e);
+        }
+    });
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+/// The element matching `selector` at or above the event's target (event delegation,
+/// so re-rendered lists need no new listeners).
+pub fn closest(event: &web_sys::Event, selector: &str) -> Option<Element> {
+    event
+        .target()?
+        .dyn_into::<Element>()
+        .ok()?
+        .closest(selector)
+        .ok()
+        .flatten()
+}
+
+/// A `data-*` attribute parsed as a number.
+pub fn data_usize(e: &Element, name: &str) -> Option<usize> {
+    e.get_attribute(name)?.parse().ok()
+}
+
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}

@@ -1,0 +1,415 @@
+//! The app's pieces in a real browser (headless Chromium, `--enable-unsafe-webgpu`):
+//! the fixture model against transformers on the WebGPU adapter and on the CPU
+//! fallback, tokenizer parity in wasm, load errors, and the DOM the UI builds.
+//! Run by scripts/test.sh: `cargo test -p bert-web --target wasm32-unknown-unknown`.
+#![cfg(target_arch = "wasm32")]
+
+use bert_burn::checkpoint::SafetensorsFile;
+use bert_burn::inference::{analyze, forward_host};
+use bert_burn::{BertConfig, BertTokenizer};
+use bert_web::backend::{self, Preference};
+use bert_web::model_files::{FetchError, Location, ModelFiles, fetch_bytes};
+use bert_web::session::{Session, check_fits};
+use bert_web::ui::{dom, heatmap, predictions, tokens::TokenState};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CONFIG: &str = include_str!("../../tests/fixtures/models/gelu-f32/config.json");
+const WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/models/gelu-f32/model.safetensors");
+const TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/models/gelu-f32/tokenizer.json");
+const GOLDEN: &[u8] = include_bytes!("../../tests/fixtures/golden/gelu-f32.safetensors");
+const CASES: &str = include_str!("../../tests/fixtures/golden/cases.json");
+const BASE_TOKENIZER: &[u8] =
+    include_bytes!("../../tests/fixtures/tokenizer/bert-base-uncased/tokenizer.json");
+const BASE_GOLDEN: &str =
+    include_str!("../../tests/fixtures/tokenizer/bert-base-uncased/golden.json");
+
+const LOGIT_TOL: f32 = 1e-3;
+const ATTENTION_TOL: f32 = 1e-4;
+
+fn fixture_files() -> ModelFiles {
+    ModelFiles {
+        source: "fixture gelu-f32".into(),
+        config_json: CONFIG.into(),
+        weights: WEIGHTS.to_vec(),
+        tokenizer_json: Some(TOKENIZER.to_vec()),
+        ..ModelFiles::default()
+    }
+}
+
+fn max_abs_diff(ours: &[f32], theirs: &[f32]) -> f32 {
+    assert_eq!(ours.len(), theirs.len(), "lengths differ");
+    ours.iter()
+        .zip(theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Every single-sequence case of the fixture: our tokenizer's ids, then the logits
+/// and attentions of a full forward pass, and the browser's one-pass `analyze`.
+async fn check_against_transformers(session: &Session) {
+    let golden = SafetensorsFile::parse(GOLDEN).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(CASES).unwrap();
+    let p = &session.pipeline;
+    let mut checked = 0;
+    for case in cases["gelu-f32"].as_array().unwrap() {
+        let texts = case["texts"].as_array().unwrap();
+        if texts.len() != 1 {
+            continue;
+        }
+        let name = case["name"].as_str().unwrap();
+        let enc = p
+            .tokenizer
+            .encode(texts[0][0].as_str().unwrap(), texts[0][1].as_str())
+            .unwrap();
+        let (_, ids) = golden.f32(&format!("{name}.input_ids")).unwrap();
+        let expected: Vec<u32> = ids.iter().map(|&x| x as u32).collect();
+        assert_eq!(enc.ids, expected, "{name}: token ids");
+
+        let out = forward_host(
+            &p.model,
+            &enc.ids,
+            &enc.type_ids,
+            p.tokenizer.pad_id(),
+            &p.device,
+        )
+        .await
+        .unwrap();
+        let (_, logits) = golden.f32(&format!("{name}.logits")).unwrap();
+        let d = max_abs_diff(&out.logits, &logits);
+        assert!(
+            d <= LOGIT_TOL,
+            "{name} on {}: logits differ by {d:e}",
+            session.backend.kind
+        );
+        for (i, a) in out.attentions.iter().enumerate() {
+            let (_, expected) = golden.f32(&format!("{name}.attentions.{i}")).unwrap();
+            let d = max_abs_diff(a, &expected);
+            assert!(
+                d <= ATTENTION_TOL,
+                "{name} layer {i} on {}: attentions differ by {d:e}",
+                session.backend.kind
+            );
+        }
+
+        let analysis = analyze(
+            &p.model,
+            &enc.ids,
+            &enc.type_ids,
+            &p.tokenizer,
+            5,
+            &p.device,
+        )
+        .await
+        .unwrap();
+        let per_layer = analysis.attentions.len() / analysis.layers;
+        for i in 0..analysis.layers {
+            let (_, expected) = golden.f32(&format!("{name}.attentions.{i}")).unwrap();
+            let d = max_abs_diff(
+                &analysis.attentions[i * per_layer..(i + 1) * per_layer],
+                &expected,
+            );
+            assert!(d <= ATTENTION_TOL, "{name} analyze layer {i}: {d:e}");
+        }
+        for top in case["top5"].as_array().unwrap() {
+            let position = top["position"].as_u64().unwrap() as usize;
+            let mask = analysis
+                .masks
+                .iter()
+                .find(|m| m.position == position)
+                .expect("every mask predicted");
+            let ids: Vec<u64> = mask.predictions.iter().map(|x| u64::from(x.id)).collect();
+            let expected: Vec<u64> = top["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect();
+            assert_eq!(ids, expected, "{name}: top-5 at {position}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} cases checked");
+}
+
+#[wasm_bindgen_test]
+async fn fixture_matches_transformers_on_webgpu() {
+    let backend = backend::open(Preference::Auto).await;
+    assert_eq!(
+        backend.info.kind, "webgpu",
+        "headless Chromium with --enable-unsafe-webgpu must give an adapter: {:?}",
+        backend.info.fallback_reason
+    );
+    assert!(backend.info.max_binding_bytes.is_some_and(|b| b > 0));
+    let session = Session::load(&fixture_files(), &backend).unwrap();
+    check_against_transformers(&session).await;
+}
+
+#[wasm_bindgen_test]
+async fn fixture_matches_transformers_on_the_cpu_fallback() {
+    let backend = backend::open(Preference::Cpu).await;
+    assert_eq!(backend.info.kind, "cpu");
+    assert!(
+        backend
+            .info
+            .fallback_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("CPU"))
+    );
+    let session = Session::load(&fixture_files(), &backend).unwrap();
+    check_against_transformers(&session).await;
+}
+
+#[wasm_bindgen_test]
+fn tokenizer_matches_python_tokenizers_in_wasm() {
+    let tok = BertTokenizer::from_json(BASE_TOKENIZER, 512).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(BASE_GOLDEN).unwrap();
+    let cases = golden.as_array().unwrap();
+    assert!(cases.len() > 5);
+    for case in cases {
+        let enc = tok
+            .encode(case["text"].as_str().unwrap(), case["text_b"].as_str())
+            .unwrap();
+        let ids: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+        let offsets: Vec<(usize, usize)> = serde_json::from_value(case["offsets"].clone()).unwrap();
+        assert_eq!(enc.ids, ids, "{}", case["text"]);
+        assert_eq!(enc.offsets, offsets, "{}", case["text"]);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn load_errors_are_clear() {
+    let cpu = backend::cpu(None);
+    let mut files = fixture_files();
+    files.config_json = CONFIG.replace("\"bert\"", "\"roberta\"");
+    let e = Session::load(&files, &cpu).err().unwrap();
+    assert!(
+        e.contains("not a BERT masked-LM") && e.contains("roberta"),
+        "{e}"
+    );
+
+    let mut files = fixture_files();
+    files.weights = bert_burn::checkpoint::write_safetensors(&[]).unwrap();
+    let e = Session::load(&files, &cpu).err().unwrap();
+    assert!(
+        e.contains("not a BERT masked-LM") && e.contains("word_embeddings"),
+        "{e}"
+    );
+
+    let mut files = fixture_files();
+    files.tokenizer_json = None;
+    assert!(
+        Session::load(&files, &cpu)
+            .err()
+            .unwrap()
+            .contains("no tokenizer.json or vocab.txt")
+    );
+
+    // Too large: a config whose weights could not fit the page or the GPU's buffers.
+    let mut big = BertConfig::from_json(CONFIG).unwrap();
+    big.vocab_size = 2_000_000;
+    big.hidden_size = 1024;
+    big.num_attention_heads = 16;
+    let e = check_fits(&big, &cpu.info).err().unwrap();
+    assert!(e.contains("too large for the browser"), "{e}");
+    let mut gpu_info = cpu.info.clone();
+    gpu_info.max_binding_bytes = Some(128 << 20);
+    big.vocab_size = 50_000;
+    let e = check_fits(&big, &gpu_info).err().unwrap();
+    assert!(e.contains("too large for this GPU"), "{e}");
+
+    // 404 from the test server, and a request that never gets an answer.
+    let missing = fetch_bytes("no-such-model/config.json", &|_, _, _| {})
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(missing, FetchError::NotFound(_)), "{missing}");
+    assert!(missing.to_string().contains("404"));
+    let refused = fetch_bytes("http://127.0.0.1:9/config.json", &|_, _, _| {})
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(refused, FetchError::Network(_)), "{refused}");
+    assert!(refused.to_string().contains("CORS"));
+}
+
+#[wasm_bindgen_test]
+fn model_locations_parse() {
+    assert_eq!(
+        Location::parse("bert-base-uncased")
+            .unwrap()
+            .file_url("config.json"),
+        "https://huggingface.co/bert-base-uncased/resolve/main/config.json"
+    );
+    assert_eq!(
+        Location::parse("google/bert_uncased_L-2_H-128_A-2@v1.0")
+            .unwrap()
+            .file_url("model.safetensors"),
+        "https://huggingface.co/google/bert_uncased_L-2_H-128_A-2/resolve/v1.0/model.safetensors"
+    );
+    assert_eq!(
+        Location::parse("./models/mine")
+            .unwrap()
+            .file_url("vocab.txt"),
+        "./models/mine/vocab.txt"
+    );
+    assert_eq!(
+        Location::parse("https://example.org/m/")
+            .unwrap()
+            .file_url("config.json"),
+        "https://example.org/m/config.json"
+    );
+    assert!(Location::parse("").is_err());
+    assert!(
+        Location::parse("a/b/c")
+            .err()
+            .unwrap()
+            .contains("not a Hub model id")
+    );
+    assert!(Location::parse("bad id!").is_err());
+}
+
+fn test_state(text: &str, text_b: Option<&str>) -> TokenState {
+    let tok = BertTokenizer::from_json(TOKENIZER, 128).unwrap();
+    let enc = tok.encode(text, text_b).unwrap();
+    TokenState::new(&enc, tok.mask_id(), tok.mask_token())
+}
+
+#[wasm_bindgen_test]
+fn masking_toggles_tokens_and_whole_words() {
+    let mut s = test_state("the unbelievable cat", Some("sat [MASK]"));
+    let n = s.len();
+    assert!(
+        s.is_fixed(0) && s.is_fixed(n - 1),
+        "[CLS] and [SEP] are fixed"
+    );
+    s.toggle(0, false);
+    assert!(!s.is_mask(0), "[CLS] cannot be masked");
+    let typed = s.tokens.iter().position(|t| t == "[MASK]").unwrap();
+    assert_eq!(s.mask_positions(), vec![typed], "a typed [MASK] is a mask");
+    s.toggle(typed, false);
+    assert!(s.is_mask(typed), "a typed [MASK] stays a mask");
+    s.toggle(1, false);
+    assert!(s.is_mask(1) && s.tokens[1] == "[MASK]");
+    s.toggle(1, false);
+    assert_eq!(s.ids, s.original_ids, "toggling twice restores the token");
+    // A word of several pieces: whole-word masking takes every piece.
+    let word = s.word_ids[2];
+    let pieces = (0..n)
+        .filter(|&j| s.word_ids[j] == word && s.sequence_ids[j] == Some(0))
+        .count();
+    s.toggle(2, true);
+    assert_eq!(s.mask_positions().len(), 1 + pieces);
+    s.fill(2, 42, "x");
+    assert!(s.filled[2] && s.ids[2] == 42 && s.chip_class(2).contains("filled"));
+    assert!(
+        s.segment_boundary().is_some(),
+        "a pair has a second segment"
+    );
+}
+
+fn container() -> web_sys::Element {
+    let c = dom::el("div", "", "");
+    dom::document().body().unwrap().append_child(&c).unwrap();
+    c
+}
+
+#[wasm_bindgen_test]
+fn chips_and_predictions_are_text_only_with_test_hooks() {
+    let mut s = test_state("hello world", None);
+    // Untrusted text (a token, a prediction) must never become markup.
+    let evil = "<img src=x onerror=alert(1)>";
+    s.tokens[1] = evil.into();
+    let c = container();
+    bert_web::ui::tokens::render(&c, &s);
+    let chips = c.query_selector_all("[data-testid=token]").unwrap();
+    assert_eq!(chips.length() as usize, s.len());
+    let chip: web_sys::Element = chips.item(1).unwrap().dyn_into().unwrap();
+    assert_eq!(chip.text_content().unwrap(), evil);
+    assert_eq!(chip.get_attribute("data-index").unwrap(), "1");
+    assert!(
+        c.query_selector("img").unwrap().is_none(),
+        "no element was created from token text"
+    );
+    let first: web_sys::Element = chips.item(0).unwrap().dyn_into().unwrap();
+    assert!(first.class_name().contains("special"));
+
+    let masks = vec![bert_burn::inference::MaskPredictions {
+        position: 2,
+        predictions: vec![
+            bert_burn::inference::Prediction {
+                token: evil.into(),
+                id: 7,
+                probability: 0.75,
+            },
+            bert_burn::inference::Prediction {
+                token: "b".into(),
+                id: 9,
+                probability: 0.25,
+            },
+        ],
+    }];
+    let p = container();
+    predictions::render(&p, &masks, &s.tokens);
+    let rows = p.query_selector_all("[data-testid=prediction]").unwrap();
+    assert_eq!(rows.length(), 2);
+    let row: web_sys::Element = rows.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(row.get_attribute("data-mask-position").unwrap(), "2");
+    assert_eq!(row.get_attribute("data-token-id").unwrap(), "7");
+    assert!(row.text_content().unwrap().contains("75.0%"));
+    assert!(p.query_selector("img").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn heatmap_draws_the_attention_of_a_head() {
+    let backend = backend::cpu(None);
+    let session = Session::load(&fixture_files(), &backend).unwrap();
+    let enc = session
+        .tokenize("the cat sat on the [MASK].", None)
+        .unwrap();
+    let a = session.analyze(&enc.ids, &enc.type_ids, 3).await.unwrap();
+    assert_eq!(a.masks.len(), 1);
+    // Rows of a head's map are probability distributions; the mean is one too.
+    for head in [Some(0), None] {
+        let m = heatmap::matrix(&a, a.layers - 1, head);
+        for row in m.chunks(a.seq) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+    }
+    let canvas: web_sys::HtmlCanvasElement = dom::el("canvas", "", "").dyn_into().unwrap();
+    canvas.set_width(200);
+    canvas.set_height(200);
+    let visible: Vec<usize> = (0..a.seq).collect();
+    let view = heatmap::View {
+        seq: a.seq,
+        visible: &visible,
+        labels: &enc.tokens,
+        hover: Some(1),
+        boundary: None,
+        with_labels: true,
+    };
+    heatmap::draw(&canvas, &heatmap::matrix(&a, 0, Some(0)), &view);
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let pixels = ctx.get_image_data(0.0, 0.0, 200.0, 200.0).unwrap().data();
+    let non_white = pixels
+        .chunks(4)
+        .filter(|p| p[0] < 200 || p[1] < 200)
+        .count();
+    assert!(non_white > 500, "only {non_white} coloured pixels");
+    assert_eq!(
+        heatmap::token_at(&canvas, 199.0, 199.0, &view),
+        Some(a.seq - 1)
+    );
+    assert_eq!(
+        heatmap::token_at(&canvas, 10.0, 10.0, &view),
+        None,
+        "the label corner is no token"
+    );
+}
