@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
-const fixture = join(root, 'tests/fixtures/models/gelu-f32');
+// The model served at /bert/fixture/ (E2E_MODEL_DIR: another checkpoint, for scripts/bench_web.sh).
+const fixture = resolve(process.env.E2E_MODEL_DIR ?? join(root, 'tests/fixtures/models/gelu-f32'));
 const chromedriver = process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver';
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
@@ -183,8 +184,22 @@ try {
   try {
     const r = await mainFlow(gpu, `${site}?model=fixture/`, 'webgpu');
     await gpu.screenshot(join(outDir, 'app-webgpu.png'));
+
     console.log(`webgpu: ready in ${r.readyMs} ms, inference ${r.predictMs}, heatmap ${r.pixels} coloured pixels,`,
       `top-4 at the mask: ${r.preds.map((p) => p.token).join(', ')}`);
+    // The GPU goes away (as in a driver reset): the page must say so and go on on the CPU.
+    if (!(await gpu.js('return window.wasmBindings.loseWebGpuDeviceForTesting()'))) fail('no WebGPU device to lose');
+    await sleep(500);
+    await gpu.click(await gpu.find('predict-button'));
+    await gpu.waitFor('the CPU after the device was lost', async () => {
+      const status = await gpu.text('status');
+      const backend = await gpu.text('backend');
+      const n = await gpu.js(`return document.querySelectorAll('[data-testid="prediction"]').length`);
+      return status === 'ready' && backend === 'cpu' && n > 0;
+    }, 60000);
+    const lost = await gpu.js(`return document.getElementById('fallback-notice').textContent`);
+    if (!lost.includes('lost')) fail(`the lost device is not explained: "${lost}"`);
+    console.log(`device lost: the page went on on the CPU (${lost})`);
   } finally { await gpu.close(); }
 
   // No WebGPU at all: navigator.gpu removed before the page's scripts run.

@@ -119,3 +119,10 @@ impl BertModel {
         })
     }
 }
+
+/// Destroys the page's WebGPU device (as a driver reset would) so a test can check the
+/// fallback to the CPU. Returns false when the page is not on WebGPU.
+#[wasm_bindgen(js_name = loseWebGpuDeviceForTesting)]
+pub fn lose_webgpu_device_for_testing() -> bool {
+    backend::lose_webgpu_device()
+}

@@ -49,6 +49,17 @@ thread_local! {
     static WEBGPU: RefCell<Option<Result<Backend, String>>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// The wgpu device behind Burn's, kept only so tests can make it lost.
+    static WGPU_DEVICE: RefCell<Option<burn::tensor::wgpu::wgpu::Device>> = const { RefCell::new(None) };
+}
+
+/// Destroys the WebGPU device as a driver reset would, so tests can check that the page
+/// notices and carries on on the CPU. Returns whether there was a device to destroy.
+pub fn lose_webgpu_device() -> bool {
+    WGPU_DEVICE.with(|d| d.borrow().as_ref().map(|device| device.destroy()).is_some())
+}
+
 /// Set by the device-lost callback; checked after a failed GPU read.
 static DEVICE_LOST: AtomicBool = AtomicBool::new(false);
 
@@ -120,6 +131,7 @@ async fn init_webgpu() -> Result<Backend, String> {
         DEVICE_LOST.store(true, Ordering::SeqCst);
         web_sys::console::error_1(&format!("WebGPU device lost: {message}").into());
     });
+    WGPU_DEVICE.with(|d| *d.borrow_mut() = Some(setup.device.clone()));
     let info = setup.adapter.get_info();
     let mut adapter = if info.name.is_empty() {
         "WebGPU adapter".to_string()

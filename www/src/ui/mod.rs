@@ -128,13 +128,14 @@ async fn load_location(state: &Shared, location: Location) {
     let result = model_files::fetch_model(&location, &progress).await;
     dom::set_hidden(&bar, true);
     match result {
-        Ok(files) => install(state, Rc::new(files), preference()).await,
+        Ok(files) => install(state, Rc::new(files), preference(), false).await,
         Err(e) => show_error(&e),
     }
 }
 
 /// Builds the model from `files` on the chosen backend and makes it the page's model.
-async fn install(state: &Shared, files: Rc<ModelFiles>, preference: Preference) {
+/// `keep_tokens`: the same model again (after a lost GPU), so the user's masks stay.
+async fn install(state: &Shared, files: Rc<ModelFiles>, preference: Preference, keep_tokens: bool) {
     set_status(&format!("starting the model from {}", files.source));
     let started = dom::now_ms();
     let backend = backend::open(preference).await;
@@ -151,7 +152,9 @@ async fn install(state: &Shared, files: Rc<ModelFiles>, preference: Preference) 
         s.analysis = None;
         s.predictions_run = 0;
     }
-    retokenize(state);
+    if !keep_tokens || state.borrow().tokens.is_empty() {
+        retokenize(state);
+    }
     set_status("ready");
     predict(state).await;
 }
@@ -292,7 +295,8 @@ async fn predict(state: &Shared) {
             show_error(&e);
             let files = state.borrow().files.clone();
             if let Some(files) = files {
-                Box::pin(install(state, files, Preference::Cpu)).await;
+                // `open` sees the lost device and gives the CPU, saying why.
+                Box::pin(install(state, files, preference(), true)).await;
             }
         }
         Err(e) => show_error(&e),
@@ -640,7 +644,7 @@ fn load_file_list(state: &Shared, list: web_sys::FileList) {
     spawn(state, async move |s| {
         set_status("reading local files");
         match model_files::from_local_files(&files).await {
-            Ok(files) => install(s, Rc::new(files), preference()).await,
+            Ok(files) => install(s, Rc::new(files), preference(), false).await,
             Err(e) => show_error(&e),
         }
     });
