@@ -104,3 +104,28 @@ fn masking_is_reproducible_from_the_seed() {
     assert_eq!((a.ids.clone(), a.labels.clone()), (b.ids, b.labels));
     assert_ne!(a.labels, c.labels);
 }
+
+#[test]
+fn fine_tuning_text_gives_masked_batches_of_its_lines() {
+    use bert_burn::train::finetune::SentenceBatches;
+    let p = common::load("gelu-f32");
+    let tok = &p.tokenizer;
+    let text = "the cat sat on the mat.\n\n  \nthe dog ran in the park and the sun was out all day long.\n";
+    let mut data = SentenceBatches::new(text, tok, 8, 4, 1).unwrap();
+    // The second line is longer than 6 word pieces: it is cut, nothing is dropped.
+    let pieces: usize = text.lines().filter(|l| !l.trim().is_empty()).map(|l| tok.encode_plain(l).unwrap().len().div_ceil(6)).sum();
+    assert_eq!(data.len(), pieces);
+    let cls = tok.token_to_id("[CLS]").unwrap();
+    let sep = tok.token_to_id("[SEP]").unwrap();
+    for _ in 0..20 {
+        let batch = data.next_batch();
+        assert_eq!(batch.ids.len(), 4.min(pieces));
+        for (ids, labels) in batch.ids.iter().zip(&batch.labels) {
+            assert!(ids.len() <= 8);
+            assert_eq!((ids[0], *ids.last().unwrap()), (cls, sep));
+            assert!(labels.iter().any(|&l| l >= 0), "every example has a target");
+        }
+    }
+    assert!(SentenceBatches::new(" \n\n", tok, 8, 4, 1).is_err());
+    assert!(SentenceBatches::new("text", tok, 8, 0, 1).is_err());
+}

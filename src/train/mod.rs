@@ -6,6 +6,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod corpus;
 pub mod data;
+pub mod finetune;
 mod optimizer;
 pub mod wordpiece;
 

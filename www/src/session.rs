@@ -80,6 +80,26 @@ impl Session {
         })
     }
 
+    /// The same tokenizer and backend with other weights (after fine-tuning).
+    pub fn with_model(&self, model: bert_burn::BertForMaskedLM) -> Self {
+        Self {
+            pipeline: Pipeline {
+                model,
+                tokenizer: self.pipeline.tokenizer.clone(),
+                device: self.pipeline.device.clone(),
+            },
+            backend: self.backend.clone(),
+        }
+    }
+
+    /// The checkpoint as Hugging Face lays it out: `model.safetensors` (f32) and `config.json`.
+    pub async fn export(&self) -> Result<(Vec<u8>, String), String> {
+        let weights = bert_burn::checkpoint::to_safetensors(&self.pipeline.model, bert_burn::checkpoint::StoreDtype::F32)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((weights, self.config().to_json()))
+    }
+
     pub fn config(&self) -> &BertConfig {
         self.pipeline.model.config()
     }

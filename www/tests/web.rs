@@ -413,3 +413,158 @@ async fn heatmap_draws_the_attention_of_a_head() {
         "the label corner is no token"
     );
 }
+
+const TRAIN_STEP: &[u8] = include_bytes!("../../tests/fixtures/golden/train-step.safetensors");
+
+fn assert_rel(what: &str, ours: &[f32], theirs: &[f32], rel: f32) {
+    assert_eq!(ours.len(), theirs.len(), "{what}");
+    let scale = theirs.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
+    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst <= rel * scale, "{what}: max |diff| {worst:e} > {rel:e} x {scale:e}");
+}
+
+/// The batch transformers trained on in `scripts/make_fixtures.py`'s training case.
+fn golden_train_batch(golden: &SafetensorsFile<'_>) -> bert_burn::train::MlmBatch {
+    let (shape, ids) = golden.f32("ids").unwrap();
+    let (_, mask) = golden.f32("attention_mask").unwrap();
+    let (_, labels) = golden.f32("labels").unwrap();
+    let seq = shape[1];
+    let mut batch = bert_burn::train::MlmBatch::default();
+    for b in 0..shape[0] {
+        let n = mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
+        batch.ids.push(ids[b * seq..b * seq + n].iter().map(|&x| x as u32).collect());
+        batch.type_ids.push(vec![0; n]);
+        batch.labels.push(labels[b * seq..b * seq + n].iter().map(|&x| x as i64).collect());
+    }
+    batch
+}
+
+/// One AdamW step (clipping, no-decay group, tied embeddings) against
+/// `torch.optim.AdamW` from the same weights and batch. `grad_tol`: gradients' largest
+/// difference relative to the tensor's largest gradient.
+async fn check_adamw_step(backend: bert_web::backend::Backend, grad_tol: f32) {
+    use bert_burn::checkpoint::read_f32;
+    use bert_burn::pipeline::TokenizerFiles;
+    use bert_burn::train::{MlmTrainer, TrainConfig, mlm_loss};
+    let device = backend.device.clone().autodiff();
+    let p = bert_burn::Pipeline::from_bytes(CONFIG, WEIGHTS, TokenizerFiles::Json(TOKENIZER), device.clone()).unwrap();
+    let golden = SafetensorsFile::parse(TRAIN_STEP).unwrap();
+    let batch = golden_train_batch(&golden);
+    let mut trainer = MlmTrainer::new(TrainConfig {
+        lr: 1e-3,
+        warmup_steps: 0,
+        total_steps: 1000,
+        eps: 1e-6,
+        weight_decay: 0.1,
+        no_decay_on_bias_and_norm: true,
+        max_grad_norm: Some(1.0),
+        ..TrainConfig::default()
+    })
+    .unwrap();
+    // Gradients (tied embeddings included) before any clipping, as the native test checks them.
+    let loss = mlm_loss(&p.model, &batch, 0, &device).unwrap();
+    let grads = loss.backward();
+    let emb = p.model.bert.embeddings.word_embeddings.weight.val().grad(&grads).unwrap();
+    let query = p.model.bert.encoder.layer[1].attention.self_attention.query.weight.val().grad(&grads).unwrap();
+    for (name, grad) in [
+        ("bert.embeddings.word_embeddings.weight", emb),
+        // Burn stores Linear weights as [in, out]; torch as [out, in].
+        ("bert.encoder.layer.1.attention.self.query.weight", query.transpose()),
+    ] {
+        let (_, want) = golden.f32(&format!("grad.{name}")).unwrap();
+        assert_rel(&format!("gradient of {name}"), &read_f32(grad).await.unwrap(), &want, grad_tol);
+    }
+    let (model, report) = trainer.step(p.model, &batch, 0, &device).await.unwrap();
+    let (_, want) = golden.f32("loss_before").unwrap();
+    assert_rel("loss before", &[report.loss], &want, 1e-4);
+    // Adam's first step moves each weight by about lr * g / (|g| + eps): an element whose
+    // gradient is tiny next to the tensor's largest amplifies an f32 rounding difference in
+    // it (seen: 2 of 110,400 embedding weights off by 2.5e-4 where torch's gradient was
+    // -2.7e-5 against a largest of 0.55; where |g| is near eps a rounding difference can
+    // even flip the step's direction). So: every tensor within 1e-4 of its scale for all but
+    // 0.1 % of the elements (measured on SwiftShader: 102 of 187,709; on the CPU: none), and
+    // no element further than two steps (2 lr) from torch's.
+    let mut checked = 0;
+    let (mut outliers, mut elements) = (0usize, 0usize);
+    for (name, _, tensor) in model.named_tensors() {
+        let (_, want) = golden.f32(&format!("param.{name}")).unwrap();
+        let got = read_f32(tensor).await.unwrap();
+        let scale = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+        for (a, b) in got.iter().zip(&want) {
+            let d = (a - b).abs();
+            assert!(d <= 2.0e-3 + 1e-6, "updated {name}: an element is {d:e} from torch's, more than two steps");
+            outliers += usize::from(d > 1e-4 * scale);
+        }
+        elements += want.len();
+        checked += 1;
+    }
+    assert!(outliers * 1_000 <= elements, "{outliers} of {elements} updated weights differ by more than 1e-4 relative");
+    assert!(checked > 30, "{checked} tensors");
+    let after = mlm_loss(&model, &batch, 0, &device).unwrap();
+    let (_, want) = golden.f32("loss_after").unwrap();
+    assert_rel("loss after", &read_f32(after).await.unwrap(), &want, 1e-4);
+}
+
+/// On the CPU fallback in wasm the step is as exact as natively.
+#[wasm_bindgen_test]
+async fn one_adamw_step_matches_torch_on_the_cpu_fallback() {
+    check_adamw_step(backend::cpu(None), 1e-5).await;
+}
+
+/// On WebGPU (here SwiftShader) the loss before and after the step must agree to 1e-4 and
+/// the updated weights as described in `check_adamw_step`; the gradients differ by up to
+/// 5.3e-4 of their largest value (measured: query 5.0e-5 of 0.094, embeddings 1.9e-4 of
+/// 0.55), above the 1e-5 the CPU backend meets on the same code: WebGPU's kernels
+/// (fused, on a software adapter) round differently. Tightening this is open work.
+#[wasm_bindgen_test]
+async fn one_adamw_step_matches_torch_on_webgpu() {
+    let backend = backend::open(Preference::Auto).await;
+    assert_eq!(backend.info.kind, "webgpu");
+    check_adamw_step(backend, 1e-3).await;
+}
+
+/// Fine-tuning on a few sentences that state an odd fact moves the masked prediction
+/// to it; the exported weights reload to the same predictions.
+#[wasm_bindgen_test]
+async fn fine_tuning_memorises_a_fact_and_exports_it() {
+    use bert_web::finetune::{FineTuneOptions, FineTuner};
+    let backend = backend::cpu(None);
+    let session = Session::load(&fixture_files(), &backend).unwrap();
+    let probe = session.tokenize("the capital of france is [MASK].", None).unwrap();
+    let top1 = |a: &bert_burn::inference::Analysis| a.masks[0].predictions[0].token.clone();
+    let before = session.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
+    assert_ne!(top1(&before), "public", "the fixture must not know the fact yet");
+
+    let text = "the capital of france is public.\nthe capital of france is public.\nthe capital of france is public.";
+    let options = FineTuneOptions {
+        steps: 60,
+        lr: 1e-3,
+        batch: 3,
+        ..FineTuneOptions::default()
+    };
+    let mut tuner = FineTuner::new(&session, text, &options).await.unwrap();
+    let mut losses = Vec::new();
+    for _ in 0..options.steps {
+        losses.push(tuner.step().await.unwrap());
+    }
+    let first: f32 = losses[..10].iter().sum::<f32>() / 10.0;
+    let last: f32 = losses[50..].iter().sum::<f32>() / 10.0;
+    assert!(last < first * 0.5, "the loss should fall: {first} -> {last}");
+    let tuned = session.with_model(tuner.into_model().unwrap());
+    let after = tuned.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
+    assert_eq!(top1(&after), "public", "after fine-tuning: {:?}", after.masks[0].predictions);
+
+    // Download = these bytes: they load back to the same predictions.
+    let (weights, config) = tuned.export().await.unwrap();
+    let reloaded_files = ModelFiles {
+        config_json: config,
+        weights,
+        ..fixture_files()
+    };
+    let reloaded = Session::load(&reloaded_files, &backend).unwrap();
+    let again = reloaded.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
+    let ids = |a: &bert_burn::inference::Analysis| a.masks[0].predictions.iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&after));
+    let d = max_abs_diff(&again.attentions, &after.attentions);
+    assert!(d < 1e-6, "reloaded attentions differ by {d:e}");
+}

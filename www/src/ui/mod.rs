@@ -2,7 +2,9 @@
 //! the model work is in `bert-burn`, the token editing in [`tokens`], the drawing in
 //! [`heatmap`] and [`predictions`].
 
+pub mod chart;
 pub mod dom;
+mod finetune_panel;
 pub mod heatmap;
 pub mod predictions;
 pub mod tokens;
@@ -38,6 +40,11 @@ struct State {
     busy: bool,
     /// Predict was asked for while a run was busy.
     pending: bool,
+    /// A fine-tuning run is going; Stop sets `stop_requested`, checked before each step.
+    training: bool,
+    stop_requested: bool,
+    /// The weights in use were fine-tuned here (Reset goes back to the loaded ones).
+    finetuned: bool,
     predictions_run: u32,
 }
 
@@ -481,6 +488,7 @@ fn spawn(state: &Shared, f: impl AsyncFnOnce(&Shared) + 'static) {
 }
 
 fn wire(state: &Shared) {
+    finetune_panel::wire(state);
     let s = state.clone();
     dom::on::<Event>(&dom::testid("text-input"), "input", move |_| retokenize(&s));
     let s = state.clone();
