@@ -110,6 +110,9 @@ const READ_PREDICTIONS = `return [...document.querySelectorAll('[data-testid="pr
 const HEATMAP_PIXELS = `const c = document.querySelector('[data-testid="heatmap"]');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
   for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200) n++; return n;`;
+const CHART_PIXELS = `const c = document.querySelector('[data-testid="loss-chart"]');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] > d[i] + 40) n++; return n;`;
 const HEATMAP_HASH = `const c = document.querySelector('[data-testid="heatmap"]');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
   for (let i = 0; i < d.length; i += 1) h = (h * 31 + d[i]) >>> 0; return h;`;
@@ -212,6 +215,38 @@ try {
     if (!notice.includes('no WebGPU')) fail(`the fallback is not explained: "${notice}"`);
     await cpu.screenshot(join(outDir, 'app-cpu-fallback.png'));
     console.log(`cpu fallback: ready in ${r.readyMs} ms, inference ${r.predictMs}; notice: ${notice}`);
+
+    // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
+    const downloads = join(outDir, 'downloads');
+    await mkdir(downloads, { recursive: true });
+    await cpu.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    for (const [id, value] of [['finetune-steps', '25'], ['finetune-lr', '1e-3'], ['finetune-batch', '4']]) {
+      const el = await cpu.find(id);
+      await cpu.clear(el);
+      await cpu.type(el, value);
+    }
+    const ft = await cpu.find('finetune-text');
+    await cpu.clear(ft);
+    await cpu.type(ft, 'the cat sat on the public.\nthe cat sat on the public.\nthe cat sat on the public.');
+    const chartBefore = await cpu.js(CHART_PIXELS);
+    await cpu.click(await cpu.find('finetune-start'));
+    await cpu.waitFor('the fine-tuning run to finish', () => cpu.js(
+      `return document.getElementById('finetune-stats').dataset.finished === 'true'`), 120000);
+    const chartAfter = await cpu.js(CHART_PIXELS);
+    if (chartAfter < chartBefore + 100) fail(`the loss chart did not draw its lines (${chartBefore} -> ${chartAfter} blue pixels)`);
+    const steps = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+    if (steps !== 25) fail(`expected 25 fine-tuning steps, saw ${steps}`);
+    const progress = await cpu.js(`const p = document.querySelector('[data-testid="finetune-progress"]'); return p.value / p.max`);
+    if (progress !== 1) fail(`the progress bar ends at ${progress}`);
+    const before = await cpu.js(`return document.getElementById('predictions-before').textContent`);
+    const after = await cpu.js(`return document.getElementById('predictions-after').textContent`);
+    if (!after || after === before) fail(`the predictions did not change: "${before}" vs "${after}"`);
+    console.log(`fine-tune: 25 steps; before: ${before.slice(0, 80)} | after: ${after.slice(0, 80)}`);
+    await cpu.click(await cpu.find('download-weights'));
+    await cpu.waitFor('model.safetensors in the downloads', async () => {
+      try { return (await stat(join(downloads, 'model.safetensors'))).size > 1000; } catch { return false; }
+    }, 30000);
+    console.log(`download: model.safetensors ${(await stat(join(downloads, 'model.safetensors'))).size} bytes`);
 
     // A model that does not exist: a clear error in the status, no crash.
     await cpu.go(`${site}?model=missing-model/`);
