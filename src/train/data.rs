@@ -100,6 +100,20 @@ impl Masking {
     }
 }
 
+/// The `[CLS]` and `[SEP]` ids that frame a training sequence of `seq_len` tokens,
+/// after checking that such a sequence has room for a word piece.
+pub(super) fn sequence_markers(tokenizer: &BertTokenizer, seq_len: usize) -> Result<(u32, u32)> {
+    if seq_len < 3 {
+        return Err(BertError::Input(format!("sequence length {seq_len} is too short (at least 3)")));
+    }
+    let id = |t: &str| {
+        tokenizer
+            .token_to_id(t)
+            .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no {t}")))
+    };
+    Ok((id("[CLS]")?, id("[SEP]")?))
+}
+
 /// Packs a stream of paragraphs into sequences of exactly `seq_len` tokens,
 /// `[CLS]` + `seq_len - 2` word pieces + `[SEP]`, carrying the remainder of a paragraph
 /// into the next sequence so no text is wasted. Lines come as `Result`s so a read error
@@ -116,15 +130,7 @@ pub struct Packer<I> {
 
 impl<I: Iterator<Item = Result<String>>> Packer<I> {
     pub fn new(lines: I, tokenizer: BertTokenizer, seq_len: usize) -> Result<Self> {
-        if seq_len < 3 {
-            return Err(BertError::Input(format!("sequence length {seq_len} is too short (at least 3)")));
-        }
-        let id = |t: &str| {
-            tokenizer
-                .token_to_id(t)
-                .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no {t}")))
-        };
-        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+        let (cls, sep) = sequence_markers(&tokenizer, seq_len)?;
         Ok(Self {
             lines,
             tokenizer,

@@ -2,7 +2,7 @@
 //! non-empty line is an example, cut into `[CLS] … [SEP]` pieces of at most `max_len`
 //! tokens, drawn in a shuffled order each epoch and masked afresh every time.
 
-use super::data::{Masking, Rng};
+use super::data::{Masking, Rng, sequence_markers};
 use super::{IGNORE, MlmBatch};
 use crate::error::{BertError, Result};
 use crate::tokenizer::BertTokenizer;
@@ -21,15 +21,7 @@ impl SentenceBatches {
         if batch_size == 0 {
             return Err(BertError::Input("the batch size must be at least 1".into()));
         }
-        if max_len < 3 {
-            return Err(BertError::Input(format!("sequence length {max_len} is too short (at least 3)")));
-        }
-        let id = |t: &str| {
-            tokenizer
-                .token_to_id(t)
-                .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no {t}")))
-        };
-        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+        let (cls, sep) = sequence_markers(tokenizer, max_len)?;
         let mut sequences = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             for piece in tokenizer.encode_plain(line)?.chunks(max_len - 2) {

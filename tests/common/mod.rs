@@ -1,6 +1,8 @@
 //! Shared helpers: fixture paths, golden tensors, tolerance checks.
 #![allow(dead_code)]
 
+pub mod train_step;
+
 use std::path::PathBuf;
 
 use bert_burn::checkpoint::SafetensorsFile;

@@ -414,30 +414,11 @@ async fn heatmap_draws_the_attention_of_a_head() {
     );
 }
 
+#[path = "../../tests/common/train_step.rs"]
+mod train_step;
+use train_step::{assert_rel, golden_train_batch, train_step_config};
+
 const TRAIN_STEP: &[u8] = include_bytes!("../../tests/fixtures/golden/train-step.safetensors");
-
-fn assert_rel(what: &str, ours: &[f32], theirs: &[f32], rel: f32) {
-    assert_eq!(ours.len(), theirs.len(), "{what}");
-    let scale = theirs.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
-    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(worst <= rel * scale, "{what}: max |diff| {worst:e} > {rel:e} x {scale:e}");
-}
-
-/// The batch transformers trained on in `scripts/make_fixtures.py`'s training case.
-fn golden_train_batch(golden: &SafetensorsFile<'_>) -> bert_burn::train::MlmBatch {
-    let (shape, ids) = golden.f32("ids").unwrap();
-    let (_, mask) = golden.f32("attention_mask").unwrap();
-    let (_, labels) = golden.f32("labels").unwrap();
-    let seq = shape[1];
-    let mut batch = bert_burn::train::MlmBatch::default();
-    for b in 0..shape[0] {
-        let n = mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
-        batch.ids.push(ids[b * seq..b * seq + n].iter().map(|&x| x as u32).collect());
-        batch.type_ids.push(vec![0; n]);
-        batch.labels.push(labels[b * seq..b * seq + n].iter().map(|&x| x as i64).collect());
-    }
-    batch
-}
 
 /// One AdamW step (clipping, no-decay group, tied embeddings) against
 /// `torch.optim.AdamW` from the same weights and batch. `grad_tol`: gradients' largest
@@ -445,22 +426,12 @@ fn golden_train_batch(golden: &SafetensorsFile<'_>) -> bert_burn::train::MlmBatc
 async fn check_adamw_step(backend: bert_web::backend::Backend, grad_tol: f32) {
     use bert_burn::checkpoint::read_f32;
     use bert_burn::pipeline::TokenizerFiles;
-    use bert_burn::train::{MlmTrainer, TrainConfig, mlm_loss};
+    use bert_burn::train::{MlmTrainer, mlm_loss};
     let device = backend.device.clone().autodiff();
     let p = bert_burn::Pipeline::from_bytes(CONFIG, WEIGHTS, TokenizerFiles::Json(TOKENIZER), device.clone()).unwrap();
     let golden = SafetensorsFile::parse(TRAIN_STEP).unwrap();
-    let batch = golden_train_batch(&golden);
-    let mut trainer = MlmTrainer::new(TrainConfig {
-        lr: 1e-3,
-        warmup_steps: 0,
-        total_steps: 1000,
-        eps: 1e-6,
-        weight_decay: 0.1,
-        no_decay_on_bias_and_norm: true,
-        max_grad_norm: Some(1.0),
-        ..TrainConfig::default()
-    })
-    .unwrap();
+    let batch = golden_train_batch(|name| golden.f32(name).unwrap());
+    let mut trainer = MlmTrainer::new(train_step_config()).unwrap();
     // Gradients (tied embeddings included) before any clipping, as the native test checks them.
     let loss = mlm_loss(&p.model, &batch, 0, &device).unwrap();
     let grads = loss.backward();
