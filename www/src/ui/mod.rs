@@ -614,21 +614,11 @@ fn wire(state: &Shared) {
     dom::on::<MouseEvent>(&canvas, "mouseleave", move |_| set_hover(&s, None));
 
     let s = state.clone();
-    dom::on::<Event>(&dom::testid("load-hub-button"), "click", move |_| {
-        let text = dom::testid::<HtmlInputElement>("model-id-input").value();
-        match Location::parse(&text) {
-            Ok(location) => spawn(&s, async move |s| load_location(s, location).await),
-            Err(e) => show_error(&e),
-        }
-    });
+    dom::on::<Event>(&dom::testid("load-hub-button"), "click", move |_| load_typed_model(&s));
     let s = state.clone();
     dom::on::<web_sys::KeyboardEvent>(&dom::testid("model-id-input"), "keydown", move |e| {
         if e.key() == "Enter" {
-            let text = dom::testid::<HtmlInputElement>("model-id-input").value();
-            match Location::parse(&text) {
-                Ok(location) => spawn(&s, async move |s| load_location(s, location).await),
-                Err(e) => show_error(&e),
-            }
+            load_typed_model(&s);
         }
     });
     let file_input = dom::testid::<HtmlInputElement>("file-input");
@@ -648,6 +638,15 @@ fn wire(state: &Shared) {
                 load_file_list(&s, list);
             }
         });
+    }
+}
+
+/// Loads the Hub id or URL typed in the model box.
+fn load_typed_model(state: &Shared) {
+    let text = dom::testid::<HtmlInputElement>("model-id-input").value();
+    match Location::parse(&text) {
+        Ok(location) => spawn(state, async move |s| load_location(s, location).await),
+        Err(e) => show_error(&e),
     }
 }
 
