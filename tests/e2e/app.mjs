@@ -5,104 +5,14 @@
 // for `ready`, type, mask a word, predict, read the predictions, switch layer and
 // head, check the heatmap has coloured pixels, screenshot. Then the same page
 // without WebGPU (navigator.gpu removed) must say so and still predict on the CPU.
-import { createServer } from 'node:http';
-import { spawn } from 'node:child_process';
-import { readFile, mkdir, writeFile, stat } from 'node:fs/promises';
-import { join, extname, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
 // The model served at /bert/fixture/ (E2E_MODEL_DIR: another checkpoint, for scripts/bench_web.sh).
 const fixture = resolve(process.env.E2E_MODEL_DIR ?? join(root, 'tests/fixtures/models/gelu-f32'));
-const chromedriver = process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver';
-const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
-  '.json': 'application/json', '.txt': 'text/plain', '.md': 'text/plain' };
-
-function fail(msg) { throw new Error(msg); }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// A static server that only answers under /bert/, as GitHub Pages serves /<repo>/.
-function serve() {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (!path.startsWith('/bert/')) { res.writeHead(404).end('outside the sub-path'); return; }
-    let rel = path.slice('/bert/'.length) || 'index.html';
-    const file = rel.startsWith('fixture/') ? join(fixture, rel.slice('fixture/'.length)) : join(dist, rel);
-    try {
-      if ((await stat(file)).isDirectory()) throw new Error('dir');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
-      res.end(body);
-    } catch { res.writeHead(404).end('not found'); }
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
-}
-
-async function startDriver() {
-  const port = 9515 + Math.floor(Math.random() * 1000);
-  const proc = spawn(chromedriver, [`--port=${port}`], { stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`${base}/status`)).ok) return { proc, base }; } catch {}
-    await sleep(100);
-  }
-  proc.kill(); fail(`chromedriver (${chromedriver}) did not start`);
-}
-
-async function call(base, method, path, body) {
-  const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = await r.json();
-  if (!r.ok) fail(`${method} ${path}: ${JSON.stringify(json.value ?? json).slice(0, 400)}`);
-  return json.value;
-}
-
-class Page {
-  constructor(base, id) { this.base = base; this.id = id; }
-  static async open(base, { webgpu }) {
-    const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,2000'];
-    if (webgpu) args.push('--enable-unsafe-webgpu');
-    const v = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: {
-      browserName: 'chrome', 'goog:chromeOptions': { binary: chromium, args } } } });
-    return new Page(base, v.sessionId);
-  }
-  s(path) { return `/session/${this.id}${path}`; }
-  cdp(cmd, params) { return call(this.base, 'POST', this.s('/goog/cdp/execute'), { cmd, params }); }
-  go(url) { return call(this.base, 'POST', this.s('/url'), { url }); }
-  js(script, ...args) { return call(this.base, 'POST', this.s('/execute/sync'), { script, args }); }
-  async find(testid) {
-    const v = await call(this.base, 'POST', this.s('/element'), { using: 'css selector', value: `[data-testid="${testid}"]` });
-    return Object.values(v)[0];
-  }
-  click(el) { return call(this.base, 'POST', this.s(`/element/${el}/click`), {}); }
-  clear(el) { return call(this.base, 'POST', this.s(`/element/${el}/clear`), {}); }
-  type(el, text) { return call(this.base, 'POST', this.s(`/element/${el}/value`), { text }); }
-  async text(testid) { return this.js(`const e = document.querySelector('[data-testid="${testid}"]'); return e ? e.textContent : null;`); }
-  async waitFor(what, fn, timeoutMs = 120000) {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() - t0 > timeoutMs) fail(`timed out waiting for ${what} (status: ${await this.text('status')})`);
-      await sleep(250);
-    }
-  }
-  async waitReady() {
-    await this.waitFor('status `ready`', async () => {
-      const s = await this.text('status');
-      if (s && s.startsWith('error')) fail(`the page reports ${s}`);
-      return s === 'ready';
-    });
-  }
-  async screenshot(file) {
-    const png = await call(this.base, 'GET', this.s('/screenshot'));
-    await writeFile(file, Buffer.from(png, 'base64'));
-  }
-  close() { return call(this.base, 'DELETE', this.s('')); }
-}
 
 // The predictions the page shows: [{position, id, token, text}].
 const READ_PREDICTIONS = `return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => ({
@@ -177,7 +87,7 @@ async function mainFlow(page, url, expectBackend) {
   return { readyMs, predictMs, preds, pixels };
 }
 
-const server = await serve();
+const server = await serve(dist, fixture);
 const site = `http://127.0.0.1:${server.address().port}/bert/`;
 const driver = await startDriver();
 await mkdir(outDir, { recursive: true });
@@ -190,10 +100,16 @@ try {
 
     console.log(`webgpu: ready in ${r.readyMs} ms, inference ${r.predictMs}, heatmap ${r.pixels} coloured pixels,`,
       `top-4 at the mask: ${r.preds.map((p) => p.token).join(', ')}`);
-    // The GPU goes away (as in a driver reset): the page must say so and go on on the CPU.
+    // The GPU goes away (as in a driver reset) in the middle of a fine-tuning run: the run
+    // must end with a message, and the page go on on the CPU with the loaded weights.
+    await setFineTune(gpu, { steps: '500', lr: '1e-3', batch: '4' }, 'the cat sat on the public.');
+    await gpu.click(await gpu.find('finetune-start'));
+    await gpu.waitFor('two fine-tuning steps on WebGPU', () => gpu.js(
+      `return +(document.getElementById('finetune-stats').dataset.steps || 0) >= 2`), 120000);
     if (!(await gpu.js('return window.wasmBindings.loseWebGpuDeviceForTesting()'))) fail('no WebGPU device to lose');
-    await sleep(500);
-    await gpu.click(await gpu.find('predict-button'));
+    const ended = await gpu.waitFor('the fine-tuning run to end on the lost device', () => gpu.js(
+      `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'lost' ? e.textContent : null`), 60000);
+    console.log(`device lost while fine-tuning: ${ended}`);
     await gpu.waitFor('the CPU after the device was lost', async () => {
       const status = await gpu.text('status');
       const backend = await gpu.text('backend');
@@ -220,14 +136,8 @@ try {
     const downloads = join(outDir, 'downloads');
     await mkdir(downloads, { recursive: true });
     await cpu.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-    for (const [id, value] of [['finetune-steps', '25'], ['finetune-lr', '1e-3'], ['finetune-batch', '4']]) {
-      const el = await cpu.find(id);
-      await cpu.clear(el);
-      await cpu.type(el, value);
-    }
-    const ft = await cpu.find('finetune-text');
-    await cpu.clear(ft);
-    await cpu.type(ft, 'the cat sat on the public.\nthe cat sat on the public.\nthe cat sat on the public.');
+    await setFineTune(cpu, { steps: '25', lr: '1e-3', batch: '4' },
+      'the cat sat on the public.\nthe cat sat on the public.\nthe cat sat on the public.');
     const chartBefore = await cpu.js(CHART_PIXELS);
     await cpu.click(await cpu.find('finetune-start'));
     await cpu.waitFor('the fine-tuning run to finish', () => cpu.js(

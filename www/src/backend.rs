@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
+use wasm_bindgen::JsCast;
 use serde::Serialize;
 
 /// What the user asked for (`?backend=` in the URL, or the tests).
@@ -159,4 +160,50 @@ async fn init_webgpu() -> Result<Backend, String> {
             ),
         },
     })
+}
+
+/// What the page holds in memory: the wasm heap, and on a GPU what Burn's allocator holds.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct MemoryFigures {
+    /// The WebAssembly memory's size; it grows in 64 KiB pages and never shrinks.
+    pub wasm_heap_bytes: u64,
+    /// Live allocations on the device (`None` on the CPU backend, which keeps no pools).
+    pub gpu_allocations: Option<u64>,
+    /// Bytes of those allocations.
+    pub gpu_bytes_in_use: Option<u64>,
+    /// Bytes the allocator has reserved on the device: live tensors plus pages kept for reuse.
+    pub gpu_bytes_reserved: Option<u64>,
+}
+
+/// Measures [`MemoryFigures`] for `device`. Queued GPU work is submitted first so it is
+/// counted; nothing is read back from the GPU.
+pub fn memory(device: &Device) -> MemoryFigures {
+    let wasm_heap_bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64)
+        .unwrap_or(0);
+    let pools = device.memory_pool_usage();
+    MemoryFigures {
+        wasm_heap_bytes,
+        gpu_allocations: pools.as_ref().map(|p| p.number_allocs),
+        gpu_bytes_in_use: pools.as_ref().map(|p| p.bytes_in_use),
+        gpu_bytes_reserved: pools.as_ref().map(|p| p.bytes_reserved),
+    }
+}
+
+/// Whether a GPU failure that just happened was the device being lost. The lost
+/// callback runs as its own task, possibly after the failed read has already returned,
+/// so this waits for it a little (up to `wait_ms`) before answering no.
+pub async fn lost_after_failure(wait_ms: i32) -> bool {
+    let mut waited = 0;
+    while !device_lost() && waited < wait_ms {
+        let tick = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(tick).await;
+        waited += 50;
+    }
+    device_lost()
 }

@@ -421,12 +421,13 @@ use train_step::{assert_rel, golden_train_batch, train_step_config};
 const TRAIN_STEP: &[u8] = include_bytes!("../../tests/fixtures/golden/train-step.safetensors");
 
 /// One AdamW step (clipping, no-decay group, tied embeddings) against
-/// `torch.optim.AdamW` from the same weights and batch. `grad_tol`: gradients' largest
-/// difference relative to the tensor's largest gradient.
-async fn check_adamw_step(backend: bert_web::backend::Backend, grad_tol: f32) {
+/// `torch.optim.AdamW` from the same weights and batch: gradients, updated weights and
+/// the loss before and after, all within 1e-5 relative, as natively.
+async fn check_adamw_step(backend: bert_web::backend::Backend) {
     use bert_burn::checkpoint::read_f32;
     use bert_burn::pipeline::TokenizerFiles;
     use bert_burn::train::{MlmTrainer, mlm_loss};
+    const TOL: f32 = 1e-5;
     let device = backend.device.clone().autodiff();
     let p = bert_burn::Pipeline::from_bytes(CONFIG, WEIGHTS, TokenizerFiles::Json(TOKENIZER), device.clone()).unwrap();
     let golden = SafetensorsFile::parse(TRAIN_STEP).unwrap();
@@ -443,63 +444,45 @@ async fn check_adamw_step(backend: bert_web::backend::Backend, grad_tol: f32) {
         ("bert.encoder.layer.1.attention.self.query.weight", query.transpose()),
     ] {
         let (_, want) = golden.f32(&format!("grad.{name}")).unwrap();
-        assert_rel(&format!("gradient of {name}"), &read_f32(grad).await.unwrap(), &want, grad_tol);
+        assert_rel(&format!("gradient of {name}"), &read_f32(grad).await.unwrap(), &want, TOL);
     }
     let (model, report) = trainer.step(p.model, &batch, 0, &device).await.unwrap();
     let (_, want) = golden.f32("loss_before").unwrap();
-    assert_rel("loss before", &[report.loss], &want, 1e-4);
-    // Adam's first step moves each weight by about lr * g / (|g| + eps): an element whose
-    // gradient is tiny next to the tensor's largest amplifies an f32 rounding difference in
-    // it (seen: 2 of 110,400 embedding weights off by 2.5e-4 where torch's gradient was
-    // -2.7e-5 against a largest of 0.55; where |g| is near eps a rounding difference can
-    // even flip the step's direction). So: every tensor within 1e-4 of its scale for all but
-    // 0.1 % of the elements (measured on SwiftShader: 102 of 187,709; on the CPU: none), and
-    // no element further than two steps (2 lr) from torch's.
+    assert_rel("loss before", &[report.loss], &want, TOL);
     let mut checked = 0;
-    let (mut outliers, mut elements) = (0usize, 0usize);
     for (name, _, tensor) in model.named_tensors() {
         let (_, want) = golden.f32(&format!("param.{name}")).unwrap();
-        let got = read_f32(tensor).await.unwrap();
-        let scale = want.iter().fold(0f32, |m, x| m.max(x.abs()));
-        for (a, b) in got.iter().zip(&want) {
-            let d = (a - b).abs();
-            assert!(d <= 2.0e-3 + 1e-6, "updated {name}: an element is {d:e} from torch's, more than two steps");
-            outliers += usize::from(d > 1e-4 * scale);
-        }
-        elements += want.len();
+        assert_rel(&format!("updated {name}"), &read_f32(tensor).await.unwrap(), &want, TOL);
         checked += 1;
     }
-    assert!(outliers * 1_000 <= elements, "{outliers} of {elements} updated weights differ by more than 1e-4 relative");
     assert!(checked > 30, "{checked} tensors");
     let after = mlm_loss(&model, &batch, 0, &device).unwrap();
     let (_, want) = golden.f32("loss_after").unwrap();
-    assert_rel("loss after", &read_f32(after).await.unwrap(), &want, 1e-4);
+    assert_rel("loss after", &read_f32(after).await.unwrap(), &want, TOL);
 }
 
-/// On the CPU fallback in wasm the step is as exact as natively.
 #[wasm_bindgen_test]
 async fn one_adamw_step_matches_torch_on_the_cpu_fallback() {
-    check_adamw_step(backend::cpu(None), 1e-5).await;
+    check_adamw_step(backend::cpu(None)).await;
 }
 
-/// On WebGPU (here SwiftShader) the loss before and after the step must agree to 1e-4 and
-/// the updated weights as described in `check_adamw_step`; the gradients differ by up to
-/// 5.3e-4 of their largest value (measured: query 5.0e-5 of 0.094, embeddings 1.9e-4 of
-/// 0.55), above the 1e-5 the CPU backend meets on the same code: WebGPU's kernels
-/// (fused, on a software adapter) round differently. Tightening this is open work.
+/// On WebGPU (here SwiftShader). This needed exact GELU gradients: Burn's fused GELU
+/// differentiates the tanh approximation on GPU backends (see `model::activation`),
+/// which put gradients 9e-4 off.
 #[wasm_bindgen_test]
 async fn one_adamw_step_matches_torch_on_webgpu() {
     let backend = backend::open(Preference::Auto).await;
     assert_eq!(backend.info.kind, "webgpu");
-    check_adamw_step(backend, 1e-3).await;
+    check_adamw_step(backend).await;
 }
 
-/// Fine-tuning on a few sentences that state an odd fact moves the masked prediction
-/// to it; the exported weights reload to the same predictions.
+/// Fine-tuning on WebGPU on a few sentences that state an odd fact moves the masked
+/// prediction to it; the exported weights reload to the same predictions.
 #[wasm_bindgen_test]
 async fn fine_tuning_memorises_a_fact_and_exports_it() {
     use bert_web::finetune::{FineTuneOptions, FineTuner};
-    let backend = backend::cpu(None);
+    let backend = backend::open(Preference::Auto).await;
+    assert_eq!(backend.info.kind, "webgpu");
     let session = Session::load(&fixture_files(), &backend).unwrap();
     let probe = session.tokenize("the capital of france is [MASK].", None).unwrap();
     let top1 = |a: &bert_burn::inference::Analysis| a.masks[0].predictions[0].token.clone();
@@ -538,4 +521,49 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
     assert_eq!(ids(&again), ids(&after));
     let d = max_abs_diff(&again.attentions, &after.attentions);
     assert!(d < 1e-6, "reloaded attentions differ by {d:e}");
+}
+
+/// 200 fine-tuning steps on WebGPU: once the first steps have compiled the kernels and
+/// sized the allocator's pools, neither the GPU memory Burn holds nor the wasm heap grows
+/// step over step (a leaked tensor per step would add its bytes 180 times).
+#[wasm_bindgen_test]
+async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
+    use bert_web::finetune::{FineTuneOptions, FineTuner};
+    let backend = backend::open(Preference::Auto).await;
+    assert_eq!(backend.info.kind, "webgpu");
+    let session = Session::load(&fixture_files(), &backend).unwrap();
+    let text = "the cat sat on the mat.\nthe dog ran after the cat.\nit was a cold and quiet morning.\nthe capital of france is paris.";
+    let options = FineTuneOptions {
+        steps: 200,
+        lr: 1e-4,
+        batch: 4,
+        ..FineTuneOptions::default()
+    };
+    let mut tuner = FineTuner::new(&session, text, &options).await.unwrap();
+    let started = js_sys::Date::now();
+    let mut samples = Vec::new();
+    for step in 1..=options.steps {
+        tuner.step().await.unwrap();
+        if step % 20 == 0 {
+            samples.push((step, backend::memory(&backend.device)));
+        }
+    }
+    console_log!("200 steps in {:.1} s", (js_sys::Date::now() - started) / 1e3);
+    for (step, m) in &samples {
+        console_log!("step {step}: {m:?}");
+    }
+    let (_, warm) = samples[0];
+    let (_, last) = *samples.last().unwrap();
+    let in_use = |m: &backend::MemoryFigures| m.gpu_bytes_in_use.expect("WebGPU reports its pools");
+    let reserved = |m: &backend::MemoryFigures| m.gpu_bytes_reserved.unwrap();
+    assert!(in_use(&warm) > 0, "the model's weights must be counted: {warm:?}");
+    // The largest tensor of a step is far above 64 KiB: any per-step leak exceeds these.
+    let slack = 256 * 1024;
+    for (step, m) in &samples[1..] {
+        assert!(in_use(m) <= in_use(&warm) + slack, "GPU memory in use grew by step {step}: {warm:?} -> {m:?}");
+        // Even a leaked scalar (the loss) is a live allocation of its own.
+        assert!(m.gpu_allocations <= warm.gpu_allocations, "live GPU allocations grew by step {step}: {warm:?} -> {m:?}");
+    }
+    assert!(reserved(&last) <= reserved(&warm) + slack, "GPU memory reserved grew: {warm:?} -> {last:?}");
+    assert!(last.wasm_heap_bytes <= warm.wasm_heap_bytes + slack, "the wasm heap grew: {warm:?} -> {last:?}");
 }

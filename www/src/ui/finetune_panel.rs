@@ -130,19 +130,28 @@ async fn run(state: &Shared) {
     };
     let bar = dom::testid::<web_sys::HtmlProgressElement>("finetune-progress");
     let stats = dom::by_id("finetune-stats").expect("#finetune-stats");
+    // A previous run's outcome must not read as this one's.
+    for name in ["data-finished", "data-steps", "data-first-step-ms", "data-warm-step-ms"] {
+        let _ = stats.remove_attribute(name);
+    }
     let canvas = dom::testid::<HtmlCanvasElement>("loss-chart");
     bar.set_max(options.steps as f64);
     bar.set_value(0.0);
     let started = dom::now_ms();
     let mut losses = Vec::with_capacity(options.steps);
+    let mut step_ms = Vec::with_capacity(options.steps);
     let mut failure = None;
     set_status("fine-tuning");
     for step in 0..options.steps {
         if state.borrow().stop_requested {
             break;
         }
+        let step_started = dom::now_ms();
         match tuner.step().await {
-            Ok(loss) => losses.push(loss),
+            Ok(loss) => {
+                losses.push(loss);
+                step_ms.push(dom::now_ms() - step_started);
+            }
             Err(e) => {
                 failure = Some(e);
                 break;
@@ -150,15 +159,22 @@ async fn run(state: &Shared) {
         }
         let seconds = (dom::now_ms() - started) / 1000.0;
         bar.set_value((step + 1) as f64);
+        // Shown so a user sees the run holds steady (a leak would climb step over step).
+        let memory = crate::backend::memory(&session.pipeline.device);
+        let gpu = memory
+            .gpu_bytes_reserved
+            .map(|b| format!(" · GPU {:.1} MB", b as f64 / 1e6))
+            .unwrap_or_default();
         dom::set_text(
             &stats,
             &format!(
-                "step {}/{} · loss {:.3} · {:.0} tokens/s · {} examples",
+                "step {}/{} · loss {:.3} · {:.0} tokens/s · {} examples · wasm heap {:.1} MB{gpu}",
                 step + 1,
                 options.steps,
                 losses.last().copied().unwrap_or(f32::NAN),
                 tuner.tokens_seen as f64 / seconds.max(1e-3),
-                tuner.examples()
+                tuner.examples(),
+                memory.wasm_heap_bytes as f64 / 1e6,
             ),
         );
         dom::set_attr(&stats, "data-steps", &(step + 1).to_string());
@@ -176,21 +192,39 @@ async fn run(state: &Shared) {
     }
     state.borrow_mut().training = false;
     set_running(false);
+    let lost = failure.is_some() && crate::backend::lost_after_failure(1000).await;
     match failure {
-        Some(e) if crate::backend::device_lost() => {
-            show_error(&format!("fine-tuning stopped: {e}"));
+        Some(e) if lost => {
+            // The steps done so far lived on the lost GPU: they are gone, the loaded weights are not.
+            // The first line says what failed; wgpu's chain of causes and backtrace follow.
+            let cause = e.lines().next().unwrap_or_default();
+            let message = format!("the WebGPU device was lost after {done} steps ({cause}); continuing on the CPU with the loaded weights");
+            dom::set_text(&stats, &message);
+            dom::set_attr(&stats, "data-finished", "lost");
+            show_error(&format!("fine-tuning stopped: {message}"));
             let files = state.borrow().files.clone();
             if let Some(files) = files {
                 install(state, files, preference(), true).await;
             }
         }
-        Some(e) => show_error(&format!("fine-tuning stopped after {done} steps: {e}")),
+        Some(e) => {
+            dom::set_attr(&stats, "data-finished", "error");
+            show_error(&format!("fine-tuning stopped after {done} steps: {e}"));
+        }
         None => {
             let verb = if stopped { "stopped" } else { "done" };
-            dom::set_text(
-                &stats,
-                &format!("{verb}: {done} steps in {seconds:.1} s ({:.0} ms/step)", seconds * 1000.0 / done.max(1) as f64),
-            );
+            // The first step compiles the GPU kernels: shown apart from the steady pace.
+            let first = step_ms.first().copied().unwrap_or(0.0);
+            let warm = median(&step_ms[step_ms.len().min(1)..]);
+            let pace = match warm {
+                Some(ms) => format!("first step {first:.0} ms, then {ms:.0} ms/step"),
+                None => format!("{first:.0} ms/step"),
+            };
+            dom::set_text(&stats, &format!("{verb}: {done} steps in {seconds:.1} s ({pace})"));
+            dom::set_attr(&stats, "data-first-step-ms", &format!("{first:.1}"));
+            if let Some(ms) = warm {
+                dom::set_attr(&stats, "data-warm-step-ms", &format!("{ms:.1}"));
+            }
             dom::set_attr(&stats, "data-steps", &done.to_string());
             dom::set_attr(&stats, "data-finished", "true");
             if let Some(after) = masks_now(state).await {
@@ -200,6 +234,13 @@ async fn run(state: &Shared) {
             predict(state).await;
         }
     }
+}
+
+/// The median of `values`, `None` when there are none.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
 }
 
 async fn reset(state: &Shared) {

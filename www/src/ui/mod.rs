@@ -271,6 +271,7 @@ async fn predict(state: &Shared) {
         .await;
     let ms = dom::now_ms() - started;
     state.borrow_mut().busy = false;
+    let lost = result.is_err() && backend::lost_after_failure(1000).await;
     match result {
         Ok(analysis) => {
             let runs = {
@@ -302,7 +303,7 @@ async fn predict(state: &Shared) {
             draw_attention(state);
             set_status("ready");
         }
-        Err(e) if backend::device_lost() => {
+        Err(e) if lost => {
             show_error(&e);
             let files = state.borrow().files.clone();
             if let Some(files) = files {

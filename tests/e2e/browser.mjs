@@ -1,0 +1,110 @@
+// What the browser tests and benchmarks share: a static server for dist/ under a
+// sub-path (as GitHub Pages serves /<repo>/), chromedriver, and a small WebDriver page API
+// (chromedriver's HTTP API through Node's fetch; no packages).
+import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { join, extname, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const chromedriver = process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver';
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.json': 'application/json', '.txt': 'text/plain', '.md': 'text/plain' };
+
+export function fail(msg) { throw new Error(msg); }
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A static server that only answers under /bert/, as GitHub Pages serves /<repo>/: dist/ there,
+// and the model directory `model` at /bert/fixture/.
+export function serve(dist, model) {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!path.startsWith('/bert/')) { res.writeHead(404).end('outside the sub-path'); return; }
+    let rel = path.slice('/bert/'.length) || 'index.html';
+    const file = rel.startsWith('fixture/') ? join(model, rel.slice('fixture/'.length)) : join(dist, rel);
+    try {
+      if ((await stat(file)).isDirectory()) throw new Error('dir');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    } catch { res.writeHead(404).end('not found'); }
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
+export async function startDriver() {
+  const port = 9515 + Math.floor(Math.random() * 1000);
+  const proc = spawn(chromedriver, [`--port=${port}`], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${base}/status`)).ok) return { proc, base }; } catch {}
+    await sleep(100);
+  }
+  proc.kill(); fail(`chromedriver (${chromedriver}) did not start`);
+}
+
+export async function call(base, method, path, body) {
+  const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await r.json();
+  if (!r.ok) fail(`${method} ${path}: ${JSON.stringify(json.value ?? json).slice(0, 400)}`);
+  return json.value;
+}
+
+export class Page {
+  constructor(base, id) { this.base = base; this.id = id; }
+  static async open(base, { webgpu }) {
+    const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,2000'];
+    if (webgpu) args.push('--enable-unsafe-webgpu');
+    const v = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: {
+      browserName: 'chrome', 'goog:chromeOptions': { binary: chromium, args } } } });
+    return new Page(base, v.sessionId);
+  }
+  s(path) { return `/session/${this.id}${path}`; }
+  cdp(cmd, params) { return call(this.base, 'POST', this.s('/goog/cdp/execute'), { cmd, params }); }
+  go(url) { return call(this.base, 'POST', this.s('/url'), { url }); }
+  js(script, ...args) { return call(this.base, 'POST', this.s('/execute/sync'), { script, args }); }
+  async find(testid) {
+    const v = await call(this.base, 'POST', this.s('/element'), { using: 'css selector', value: `[data-testid="${testid}"]` });
+    return Object.values(v)[0];
+  }
+  click(el) { return call(this.base, 'POST', this.s(`/element/${el}/click`), {}); }
+  clear(el) { return call(this.base, 'POST', this.s(`/element/${el}/clear`), {}); }
+  type(el, text) { return call(this.base, 'POST', this.s(`/element/${el}/value`), { text }); }
+  async text(testid) { return this.js(`const e = document.querySelector('[data-testid="${testid}"]'); return e ? e.textContent : null;`); }
+  async waitFor(what, fn, timeoutMs = 120000) {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeoutMs) fail(`timed out waiting for ${what} (status: ${await this.text('status')})`);
+      await sleep(250);
+    }
+  }
+  async waitReady() {
+    await this.waitFor('status `ready`', async () => {
+      const s = await this.text('status');
+      if (s && s.startsWith('error')) fail(`the page reports ${s}`);
+      return s === 'ready';
+    });
+  }
+  async screenshot(file) {
+    const png = await call(this.base, 'GET', this.s('/screenshot'));
+    await writeFile(file, Buffer.from(png, 'base64'));
+  }
+  close() { return call(this.base, 'DELETE', this.s('')); }
+}
+
+export /** Fills the fine-tune panel: its numbers and the text to train on. */
+async function setFineTune(page, { steps, lr, batch }, text) {
+  for (const [id, value] of [['finetune-steps', steps], ['finetune-lr', lr], ['finetune-batch', batch]]) {
+    const el = await page.find(id);
+    await page.clear(el);
+    await page.type(el, value);
+  }
+  const ft = await page.find('finetune-text');
+  await page.clear(ft);
+  await page.type(ft, text);
+}
