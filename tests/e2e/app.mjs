@@ -95,7 +95,13 @@ let code = 0;
 try {
   const gpu = await Page.open(driver.base, { webgpu: true });
   try {
-    const r = await mainFlow(gpu, `${site}?model=fixture/`, 'webgpu');
+    // Headless Chromium's adapter is SwiftShader, which the page passes over by default.
+    await gpu.go(`${site}?model=fixture/`);
+    await gpu.waitReady();
+    const passedOver = await gpu.js(`return document.getElementById('fallback-notice').textContent`);
+    if ((await gpu.text('backend')) !== 'cpu' || !passedOver.includes('software')) fail(`a software adapter should be passed over: ${passedOver}`);
+    console.log(`default on a software adapter: ${passedOver}`);
+    const r = await mainFlow(gpu, `${site}?model=fixture/&backend=webgpu`, 'webgpu');
     await gpu.screenshot(join(outDir, 'app-webgpu.png'));
 
     console.log(`webgpu: ready in ${r.readyMs} ms, inference ${r.predictMs}, heatmap ${r.pixels} coloured pixels,`,
@@ -157,6 +163,25 @@ try {
       try { return (await stat(join(downloads, 'model.safetensors'))).size > 1000; } catch { return false; }
     }, 30000);
     console.log(`download: model.safetensors ${(await stat(join(downloads, 'model.safetensors'))).size} bytes`);
+
+    // Stop takes effect within a step; Reset brings back the loaded weights' predictions.
+    await setFineTune(cpu, { steps: '5000', lr: '1e-3', batch: '4' }, 'the cat sat on the public.');
+    await cpu.click(await cpu.find('finetune-start'));
+    await cpu.waitFor('a few steps of the long run', () => cpu.js(
+      `return +(document.getElementById('finetune-stats').dataset.steps || 0) >= 3`), 120000);
+    await cpu.click(await cpu.find('finetune-stop'));
+    const atStop = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+    const stopped = await cpu.waitFor('the run to stop', () => cpu.js(
+      `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 60000);
+    const stoppedAt = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+    if (!stopped.startsWith('stopped') || stoppedAt > atStop + 1) fail(`Stop at step ${atStop} ended at ${stoppedAt}: ${stopped}`);
+    console.log(`stop: clicked at step ${atStop}, ${stopped}`);
+    await cpu.click(await cpu.find('finetune-reset'));
+    await cpu.waitFor('the predictions of the loaded weights', async () => {
+      const tokens = (await cpu.js(READ_PREDICTIONS)).map((p) => p.token).join(' ');
+      return (await cpu.text('status')) === 'ready' && tokens === r.preds.map((p) => p.token).join(' ');
+    }, 60000);
+    console.log(`reset: top-4 back to ${r.preds.map((p) => p.token).join(', ')}`);
 
     // A model that does not exist: a clear error in the status, no crash.
     await cpu.go(`${site}?model=missing-model/`);

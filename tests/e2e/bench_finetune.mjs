@@ -18,7 +18,7 @@ const site = `http://127.0.0.1:${server.address().port}/bert/`;
 const driver = await startDriver();
 let code = 0;
 try {
-  for (const [label, query] of [['webgpu', ''], ['cpu', '&backend=cpu']]) {
+  for (const [label, query] of [['webgpu', '&backend=webgpu'], ['cpu', '&backend=cpu']]) {
     const page = await Page.open(driver.base, { webgpu: true });
     try {
       await page.go(`${site}?model=fixture/${query}`);

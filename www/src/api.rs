@@ -25,8 +25,9 @@ pub struct BertModel {
 #[wasm_bindgen]
 impl BertModel {
     /// Loads a checkpoint from its files' bytes. `tokenizer` is `tokenizer.json`, or
-    /// `vocab.txt` when `tokenizer_is_vocab` is true. `backend`: `"auto"` (WebGPU if it
-    /// works, else the CPU) or `"cpu"`.
+    /// `vocab.txt` when `tokenizer_is_vocab` is true. `backend`: `"auto"` (WebGPU on a
+    /// hardware adapter, else the CPU), `"webgpu"` (any adapter, software ones included)
+    /// or `"cpu"`.
     pub async fn load(
         config_json: String,
         weights: Uint8Array,
@@ -54,7 +55,7 @@ impl BertModel {
         Ok(BertModel { session })
     }
 
-    /// `{kind: "webgpu"|"cpu", adapter, fallback_reason, max_binding_bytes}`.
+    /// `{kind: "webgpu"|"cpu", adapter, fallback_reason, max_binding_bytes, software}`.
     pub fn backend(&self) -> Result<JsValue, JsError> {
         to_js(&self.session.backend)
     }

@@ -11,8 +11,12 @@ use serde::Serialize;
 /// What the user asked for (`?backend=` in the URL, or the tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preference {
-    /// WebGPU when it works, else the CPU.
+    /// WebGPU on a real GPU, else the CPU: a software adapter (SwiftShader, the one a
+    /// browser offers without a usable GPU) runs this model 20-80x slower than the CPU
+    /// backend (measured in README).
     Auto,
+    /// WebGPU whenever there is an adapter, software ones included (`?backend=webgpu`).
+    WebGpu,
     /// The CPU backend even where WebGPU works.
     Cpu,
 }
@@ -21,6 +25,7 @@ impl Preference {
     pub fn parse(text: &str) -> Self {
         match text {
             "cpu" => Self::Cpu,
+            "webgpu" => Self::WebGpu,
             _ => Self::Auto,
         }
     }
@@ -43,6 +48,8 @@ pub struct BackendInfo {
     pub fallback_reason: Option<String>,
     /// The largest buffer the GPU binds for a shader (bytes); a tensor beyond it cannot run.
     pub max_binding_bytes: Option<u64>,
+    /// Whether the adapter emulates a GPU on the CPU (SwiftShader and the like).
+    pub software: bool,
 }
 
 thread_local! {
@@ -78,6 +85,7 @@ pub fn cpu(reason: Option<String>) -> Backend {
             adapter: "Burn CPU backend (flex, WebAssembly)".into(),
             fallback_reason: reason,
             max_binding_bytes: None,
+            software: false,
         },
     }
 }
@@ -93,6 +101,11 @@ pub async fn open(preference: Preference) -> Backend {
         ));
     }
     match webgpu().await {
+        Ok(backend) if preference == Preference::Auto && backend.info.software => cpu(Some(format!(
+            "the only WebGPU adapter is a software emulation ({}), slower than the CPU backend; \
+             running on the CPU (?backend=webgpu uses it anyway)",
+            backend.info.adapter
+        ))),
         Ok(backend) => backend,
         Err(reason) => cpu(Some(reason)),
     }
@@ -139,6 +152,7 @@ async fn init_webgpu() -> Result<Backend, String> {
     } else {
         info.name.clone()
     };
+    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
     let kind = format!("{:?}", info.device_type);
     if kind != "Other" {
         adapter.push_str(&format!(" ({kind})"));
@@ -158,6 +172,7 @@ async fn init_webgpu() -> Result<Backend, String> {
                     .max_storage_buffer_binding_size
                     .min(limits.max_buffer_size),
             ),
+            software,
         },
     })
 }

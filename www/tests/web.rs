@@ -136,7 +136,7 @@ async fn check_against_transformers(session: &Session) {
 
 #[wasm_bindgen_test]
 async fn fixture_matches_transformers_on_webgpu() {
-    let backend = backend::open(Preference::Auto).await;
+    let backend = backend::open(Preference::WebGpu).await;
     assert_eq!(
         backend.info.kind, "webgpu",
         "headless Chromium with --enable-unsafe-webgpu must give an adapter: {:?}",
@@ -471,7 +471,7 @@ async fn one_adamw_step_matches_torch_on_the_cpu_fallback() {
 /// which put gradients 9e-4 off.
 #[wasm_bindgen_test]
 async fn one_adamw_step_matches_torch_on_webgpu() {
-    let backend = backend::open(Preference::Auto).await;
+    let backend = backend::open(Preference::WebGpu).await;
     assert_eq!(backend.info.kind, "webgpu");
     check_adamw_step(backend).await;
 }
@@ -481,7 +481,7 @@ async fn one_adamw_step_matches_torch_on_webgpu() {
 #[wasm_bindgen_test]
 async fn fine_tuning_memorises_a_fact_and_exports_it() {
     use bert_web::finetune::{FineTuneOptions, FineTuner};
-    let backend = backend::open(Preference::Auto).await;
+    let backend = backend::open(Preference::WebGpu).await;
     assert_eq!(backend.info.kind, "webgpu");
     let session = Session::load(&fixture_files(), &backend).unwrap();
     let probe = session.tokenize("the capital of france is [MASK].", None).unwrap();
@@ -529,7 +529,7 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
 #[wasm_bindgen_test]
 async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
     use bert_web::finetune::{FineTuneOptions, FineTuner};
-    let backend = backend::open(Preference::Auto).await;
+    let backend = backend::open(Preference::WebGpu).await;
     assert_eq!(backend.info.kind, "webgpu");
     let session = Session::load(&fixture_files(), &backend).unwrap();
     let text = "the cat sat on the mat.\nthe dog ran after the cat.\nit was a cold and quiet morning.\nthe capital of france is paris.";
@@ -566,4 +566,20 @@ async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
     }
     assert!(reserved(&last) <= reserved(&warm) + slack, "GPU memory reserved grew: {warm:?} -> {last:?}");
     assert!(last.wasm_heap_bytes <= warm.wasm_heap_bytes + slack, "the wasm heap grew: {warm:?} -> {last:?}");
+}
+
+/// By default a software adapter (SwiftShader here) is passed over for the CPU backend,
+/// which runs these models 20-80x faster, and the reason is given; a hardware adapter is used.
+#[wasm_bindgen_test]
+async fn the_default_passes_over_a_software_adapter() {
+    let forced = backend::open(Preference::WebGpu).await;
+    assert_eq!(forced.info.kind, "webgpu");
+    let default = backend::open(Preference::Auto).await;
+    if forced.info.software {
+        assert_eq!(default.info.kind, "cpu");
+        let reason = default.info.fallback_reason.unwrap();
+        assert!(reason.contains("software emulation") && reason.contains("?backend=webgpu"), "{reason}");
+    } else {
+        assert_eq!(default.info.kind, "webgpu");
+    }
 }
