@@ -162,3 +162,40 @@ fn training_learns_to_use_context() {
     // Without context the best possible is 1 in 59; with it, nearly all.
     assert!(right * 10 >= total * 9, "only {right}/{total} masked tokens recovered from context");
 }
+
+/// The local-attention initialisation: keys equal queries in every layer, positions are
+/// sinusoids at BERT's init scale, so a position is closer to its neighbours than to far
+/// positions — what makes attention start local.
+#[test]
+fn local_attention_init_ties_keys_to_queries_and_orders_positions() {
+    use bert_burn::BertConfig;
+    use bert_burn::model::BertForMaskedLM;
+    let config = BertConfig {
+        vocab_size: 50,
+        hidden_size: 32,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        intermediate_size: 64,
+        max_position_embeddings: 64,
+        ..BertConfig::default()
+    };
+    let device = device::cpu();
+    let model = BertForMaskedLM::init(&config, &device).unwrap().with_local_attention_init(0.1);
+    let read = |t| pollster::block_on(read_f32::<2>(t)).unwrap();
+    for layer in &model.bert.encoder.layer {
+        let a = &layer.attention.self_attention;
+        let (q, k) = (read(a.query.weight.val()), read(a.key.weight.val()));
+        assert_eq!(q, k);
+        let std = (q.iter().map(|x| x * x).sum::<f32>() / q.len() as f32).sqrt();
+        assert!((std - 0.1).abs() < 0.01, "query std {std}");
+    }
+    let p = read(model.bert.embeddings.position_embeddings.weight.val());
+    let row = |i: usize| &p[i * 32..(i + 1) * 32];
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let scale = 0.02 * std::f32::consts::SQRT_2;
+    assert!((row(0)[1] - scale).abs() < 1e-6, "cos(0) at BERT's scale");
+    assert!(row(0)[0].abs() < 1e-6, "sin(0)");
+    for i in [5, 20, 40] {
+        assert!(dot(row(i), row(i + 1)) > dot(row(i), row(i + 20)), "position {i}");
+    }
+}

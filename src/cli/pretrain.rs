@@ -65,6 +65,10 @@ pub struct PretrainArgs {
     pub weight_decay: Option<f32>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Start attention local instead of uniform: sinusoidal positions and key = query
+    /// weights of this standard deviation (0.1 measured best); a new run only.
+    #[arg(long)]
+    pub local_attention_init: Option<f64>,
     /// cpu, wgpu or cuda.
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -361,7 +365,13 @@ fn fresh(
     if let Some(seed) = args.seed {
         dev.seed(seed);
     }
-    let model = BertForMaskedLM::init(&config, dev)?;
+    let mut model = BertForMaskedLM::init(&config, dev)?;
+    if let Some(std) = args.local_attention_init {
+        if !(std > 0.0 && std <= 1.0) {
+            return Err(BertError::Input(format!("--local-attention-init {std} must be in (0, 1]")));
+        }
+        model = model.with_local_attention_init(std);
+    }
     let seq = args.seq.unwrap_or(args.max_pos);
     if seq < 3 || seq > args.max_pos {
         return Err(BertError::Input(format!("--seq {seq} must be between 3 and --max-pos {}", args.max_pos)));
@@ -404,6 +414,9 @@ fn resume(
     let tokenizer_json = read_to_string(&dir.join("tokenizer.json"))?;
     let optim_path = dir.join("optimizer.bpk");
     let optimizer = std::fs::read(&optim_path).map_err(|e| BertError::io(format!("cannot read {}", optim_path.display()), e))?;
+    if args.local_attention_init.is_some() {
+        eprintln!("note: --local-attention-init sets starting values: it is ignored when resuming");
+    }
     if args.seed.is_some() {
         eprintln!("note: --seed is ignored when resuming (the checkpoint's seed is kept so the data replays exactly)");
     }
