@@ -5,7 +5,9 @@
 // for `ready`, type, mask a word, predict, read the predictions, switch layer and
 // head, check the heatmap has coloured pixels, screenshot. Then the same page
 // without WebGPU (navigator.gpu removed) must say so and still predict on the CPU.
-import { mkdir, stat } from 'node:fs/promises';
+// Last, the embedded model as a new visitor gets it (no ?model=): it loads by itself,
+// fills a blank as English does, and a short fine-tune on the page moves a prediction.
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
 
@@ -13,6 +15,11 @@ const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
 // The model served at /bert/fixture/ (E2E_MODEL_DIR: another checkpoint, for scripts/bench_web.sh).
 const fixture = resolve(process.env.E2E_MODEL_DIR ?? join(root, 'tests/fixtures/models/gelu-f32'));
+
+// Blanks that the embedded model must fill as English does (its top 5), and what a short
+// fine-tune on the page must teach it.
+const EMBEDDED_BLANKS = [['i do not [MASK] what you mean.', 'know'], ['he shook his [MASK].', 'head']];
+const MEMORISE = { text: 'she opened the basket and went out.', masked: 'she opened the [MASK] and went out.', want: 'basket', steps: 20 };
 
 // The predictions the page shows: [{position, id, token, text}].
 const READ_PREDICTIONS = `return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => ({
@@ -192,6 +199,46 @@ try {
     if (!status.includes('404')) fail(`a missing model should say 404: ${status}`);
     console.log(`missing model: ${status}`);
   } finally { await cpu.close(); }
+  // The embedded model (dist/assets/), as a new visitor meets it: no ?model=, the default backend.
+  const config = JSON.parse(await readFile(join(dist, 'assets/config.json'), 'utf8').catch(() =>
+    fail('dist/assets/config.json is missing: the build ships no embedded model')));
+  const emb = await Page.open(driver.base, { webgpu: true });
+  try {
+    await emb.go(site);
+    await emb.waitReady();
+    const info = await emb.js(`return document.getElementById('model-info').textContent`);
+    const shape = `${config.num_hidden_layers} layers, hidden size ${config.hidden_size}`;
+    if (!info.includes(shape)) fail(`the page did not load the embedded model (${shape}): ${info}`);
+    const topAt = async (text) => {
+      const runs = await emb.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+      const input = await emb.find('text-input');
+      await emb.clear(input);
+      await emb.type(input, text);
+      await emb.click(await emb.find('predict-button'));
+      await emb.waitFor('the prediction', () => emb.js(
+        `return +(document.getElementById('timing').dataset.runs || 0) > ${runs}`));
+      return (await emb.js(READ_PREDICTIONS)).map((p) => p.token);
+    };
+    // Blanks that any model of English fills, the embedded one among its top 5.
+    for (const [text, want] of EMBEDDED_BLANKS) {
+      const top = await topAt(text);
+      if (!top.slice(0, 5).includes(want)) fail(`embedded model: "${text}" should have "${want}" in its top 5, got ${top.join(', ')}`);
+      console.log(`embedded model: "${text}" -> ${top.join(', ')}`);
+    }
+    // A short fine-tune on an unusual sentence: the loss falls and the masked word moves to it.
+    await topAt(MEMORISE.masked);
+    await setFineTune(emb, { steps: String(MEMORISE.steps), lr: '5e-4', batch: '8' }, `${MEMORISE.text}\n`.repeat(4));
+    await emb.click(await emb.find('finetune-start'));
+    const done = await emb.waitFor('the fine-tuning run on the embedded model', () => emb.js(
+      `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 300000);
+    const losses = (await emb.js(`return document.getElementById('finetune-stats').dataset.losses`)).split(',').map(Number);
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    if (!(mean(losses.slice(-3)) < mean(losses.slice(0, 3)))) fail(`the loss did not fall: ${losses.join(', ')}`);
+    const after = await emb.js(`return document.getElementById('predictions-after').textContent`);
+    if (!after.includes(MEMORISE.want)) fail(`after fine-tuning the mask should go to "${MEMORISE.want}": ${after}`);
+    await emb.screenshot(join(outDir, 'app-embedded.png'));
+    console.log(`embedded model fine-tuned: ${done}; after: ${after.slice(0, 100)}`);
+  } finally { await emb.close(); }
   console.log(`e2e passed; screenshots in ${outDir}`);
 } catch (e) {
   console.error(`e2e FAILED: ${e.message}`);

@@ -212,12 +212,7 @@ pub fn memory(device: &Device) -> MemoryFigures {
 pub async fn lost_after_failure(wait_ms: i32) -> bool {
     let mut waited = 0;
     while !device_lost() && waited < wait_ms {
-        let tick = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(tick).await;
+        crate::event_loop::sleep_ms(50).await;
         waited += 50;
     }
     device_lost()

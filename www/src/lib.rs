@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod event_loop;
 pub mod finetune;
 pub mod model_files;
 pub mod session;

@@ -5,9 +5,8 @@
 use std::rc::Rc;
 
 use bert_burn::inference::MaskPredictions;
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Event, HtmlButtonElement, HtmlCanvasElement, HtmlInputElement, HtmlTextAreaElement};
 
 use super::{Shared, chart, dom, install, predict, preference, set_status, show_error, spawn, top_k};
@@ -53,16 +52,6 @@ fn set_running(running: bool) {
     dom::testid::<HtmlButtonElement>("finetune-stop").set_disabled(!running);
     dom::testid::<HtmlButtonElement>("finetune-reset").set_disabled(running);
     dom::testid::<HtmlButtonElement>("download-weights").set_disabled(running);
-}
-
-/// Lets the browser paint and handle input between steps.
-async fn yield_to_browser() {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 /// A compact list (not the clickable rows above): "position 6: paris 41.2 %, …".
@@ -131,7 +120,7 @@ async fn run(state: &Shared) {
     let bar = dom::testid::<web_sys::HtmlProgressElement>("finetune-progress");
     let stats = dom::by_id("finetune-stats").expect("#finetune-stats");
     // A previous run's outcome must not read as this one's.
-    for name in ["data-finished", "data-steps", "data-first-step-ms", "data-warm-step-ms"] {
+    for name in ["data-finished", "data-steps", "data-first-step-ms", "data-warm-step-ms", "data-losses"] {
         let _ = stats.remove_attribute(name);
     }
     let canvas = dom::testid::<HtmlCanvasElement>("loss-chart");
@@ -179,7 +168,8 @@ async fn run(state: &Shared) {
         );
         dom::set_attr(&stats, "data-steps", &(step + 1).to_string());
         chart::draw_losses(&canvas, &losses, options.steps);
-        yield_to_browser().await;
+        // Lets the browser paint and handle input between steps.
+        crate::event_loop::sleep_ms(0).await;
     }
     let done = tuner.steps_done();
     let seconds = (dom::now_ms() - started) / 1000.0;
@@ -220,7 +210,14 @@ async fn run(state: &Shared) {
                 Some(ms) => format!("first step {first:.0} ms, then {ms:.0} ms/step"),
                 None => format!("{first:.0} ms/step"),
             };
-            dom::set_text(&stats, &format!("{verb}: {done} steps in {seconds:.1} s ({pace})"));
+            let trend = match (losses.first(), losses.last()) {
+                (Some(a), Some(b)) => format!(", loss {a:.3} → {b:.3}"),
+                _ => String::new(),
+            };
+            dom::set_text(&stats, &format!("{verb}: {done} steps in {seconds:.1} s{trend} ({pace})"));
+            // Every step's loss, for tests and for whoever inspects the page.
+            let all: Vec<String> = losses.iter().map(|l| format!("{l:.4}")).collect();
+            dom::set_attr(&stats, "data-losses", &all.join(","));
             dom::set_attr(&stats, "data-first-step-ms", &format!("{first:.1}"));
             if let Some(ms) = warm {
                 dom::set_attr(&stats, "data-warm-step-ms", &format!("{ms:.1}"));

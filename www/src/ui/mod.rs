@@ -188,6 +188,7 @@ fn show_backend(session: &Session) {
 fn show_model_info(session: &Session, source: &str, ms: f64) {
     let c = session.config();
     let params = crate::session::parameter_count(c) as f64 / 1e6;
+    let source = if source == EMBEDDED_MODEL { "the embedded model (assets/, see assets/MODEL_CARD.md)" } else { source };
     let text = format!(
         "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {params:.1} M parameters; started in {ms:.0} ms",
         c.num_hidden_layers,
