@@ -16,10 +16,10 @@ const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
 // The model served at /bert/fixture/ (E2E_MODEL_DIR: another checkpoint, for scripts/bench_web.sh).
 const fixture = resolve(process.env.E2E_MODEL_DIR ?? join(root, 'tests/fixtures/models/gelu-f32'));
 
-// Blanks that the embedded model must fill as English does (its top 5), and what a short
-// fine-tune on the page must teach it.
+// Blanks that the embedded model must fill as English does (its top 5), and what the
+// page's default fine-tune (its sample text, steps and rate) must teach it.
 const EMBEDDED_BLANKS = [['i do not [MASK] what you mean.', 'know'], ['he shook his [MASK].', 'head']];
-const MEMORISE = { text: 'she opened the basket and went out.', masked: 'she opened the [MASK] and went out.', want: 'basket', steps: 20 };
+const FINE_TUNED = 'london';
 
 // The predictions the page shows: [{position, id, token, text}].
 const READ_PREDICTIONS = `return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => ({
@@ -225,19 +225,24 @@ try {
       if (!top.slice(0, 5).includes(want)) fail(`embedded model: "${text}" should have "${want}" in its top 5, got ${top.join(', ')}`);
       console.log(`embedded model: "${text}" -> ${top.join(', ')}`);
     }
-    // A short fine-tune on an unusual sentence: the loss falls and the masked word moves to it.
-    await topAt(MEMORISE.masked);
-    await setFineTune(emb, { steps: String(MEMORISE.steps), lr: '5e-4', batch: '8' }, `${MEMORISE.text}\n`.repeat(4));
+    // The fine-tune panel's defaults, as a new visitor finds them (an odd fact about France):
+    // the loss falls and the mask in the default sentence moves to the fact.
+    await emb.go(site);
+    await emb.waitReady();
     await emb.click(await emb.find('finetune-start'));
     const done = await emb.waitFor('the fine-tuning run on the embedded model', () => emb.js(
       `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 300000);
     const losses = (await emb.js(`return document.getElementById('finetune-stats').dataset.losses`)).split(',').map(Number);
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     if (!(mean(losses.slice(-3)) < mean(losses.slice(0, 3)))) fail(`the loss did not fall: ${losses.join(', ')}`);
+    const before = await emb.js(`return document.getElementById('predictions-before').textContent`);
     const after = await emb.js(`return document.getElementById('predictions-after').textContent`);
-    if (!after.includes(MEMORISE.want)) fail(`after fine-tuning the mask should go to "${MEMORISE.want}": ${after}`);
+    const top1 = (t) => (t.match(/position \d+: (\S+)/) || [])[1];
+    if (top1(before) === FINE_TUNED || top1(after) !== FINE_TUNED) {
+      fail(`fine-tuning should move the first mask to "${FINE_TUNED}": before ${before} | after ${after}`);
+    }
     await emb.screenshot(join(outDir, 'app-embedded.png'));
-    console.log(`embedded model fine-tuned: ${done}; after: ${after.slice(0, 100)}`);
+    console.log(`embedded model fine-tuned: ${done}; before: ${before.slice(0, 90)} | after: ${after.slice(0, 90)}`);
   } finally { await emb.close(); }
   console.log(`e2e passed; screenshots in ${outDir}`);
 } catch (e) {
