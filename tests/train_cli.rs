@@ -136,9 +136,15 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
     let tok = tokenizer(&dir, &dir);
 
     let full = dir.join("full");
-    let log = ok(&pretrain(&dir, &tok, &full, &["--steps", "6", "--save-every", "3"]));
+    let eval_text = dir.join("train-01.txt");
+    let eval_args = ["--eval-text", eval_text.to_str().unwrap(), "--eval-every", "3"];
+    let log = ok(&pretrain(&dir, &tok, &full, &[&["--steps", "6", "--save-every", "3"][..], &eval_args[..]].concat()));
     assert!(log.contains("done: 6 steps"), "{log}");
     let s = state(&full);
+    // Each held-out evaluation is recorded with the step it was taken at.
+    let eval_steps: Vec<_> = s["evals"].as_array().unwrap().iter().map(|e| e["step"].as_u64()).collect();
+    assert_eq!(eval_steps, [Some(3), Some(6)]);
+    assert!(s["evals"][1]["top1"].as_f64().is_some());
     assert_eq!(s["step"], 6);
     assert_eq!(s["tokens_seen"], 6 * 4 * 32);
     for f in ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json", "optimizer.bpk"] {

@@ -262,7 +262,8 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         if let Some(text) = &eval_text
             && state.step % args.eval_every.max(1) == 0
         {
-            let report = evaluate(&model, &tokenizer, text, args.eval_tokens, state.seq, &dev)?;
+            let mut report = evaluate(&model, &tokenizer, text, args.eval_tokens, state.seq, &dev)?;
+            report["step"] = state.step.into();
             progress.message(&format!(
                 "eval at step {}: top-1 {:.2}% top-5 {:.2}% loss {:.3} ({} masked tokens)",
                 state.step,
