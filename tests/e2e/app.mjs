@@ -34,15 +34,24 @@ const HEATMAP_HASH = `const c = document.querySelector('[data-testid="heatmap"]'
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
   for (let i = 0; i < d.length; i += 1) h = (h * 31 + d[i]) >>> 0; return h;`;
 
+// How many prediction runs the page has finished.
+const runCount = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+// Clicks Predict, waits for that run to finish and returns its time in ms.
+async function predictOnce(page) {
+  const before = await runCount(page);
+  await page.click(await page.find('predict-button'));
+  await page.waitFor('a prediction run', async () => (await runCount(page)) > before);
+  return page.js(`return +document.getElementById('timing').dataset.ms`);
+}
+
 async function mainFlow(page, url, expectBackend) {
   await page.go(url);
   await page.waitReady();
   // Navigation start to the model's first `ready`, as the page measured it.
   const readyMs = await page.js(`return +document.querySelector('[data-testid="status"]').dataset.readyMs`);
-  const runs = () => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
   // The page predicts once by itself when the model is ready: the first run, with
   // the GPU kernels compiled.
-  await page.waitFor('the first prediction', async () => (await runs()) >= 1);
+  await page.waitFor('the first prediction', async () => (await runCount(page)) >= 1);
   const firstMs = await page.js(`return +document.getElementById('timing').dataset.ms`);
   const backend = await page.text('backend');
   if (backend !== expectBackend) fail(`backend shows ${backend}, expected ${expectBackend}`);
@@ -64,13 +73,7 @@ async function mainFlow(page, url, expectBackend) {
   const topk = await page.find('topk-input');
   await page.clear(topk);
   await page.type(topk, '4');
-  const predictOnce = async () => {
-    const before = await runs();
-    await page.click(await page.find('predict-button'));
-    await page.waitFor('a prediction run', async () => (await runs()) > before);
-    return page.js(`return +document.getElementById('timing').dataset.ms`);
-  };
-  await predictOnce();
+  await predictOnce(page);
   const preds = await page.js(READ_PREDICTIONS);
   if (preds.length !== 4 || !preds.every((x) => x.position === index)) {
     fail(`expected 4 predictions for position ${index}: ${JSON.stringify(preds)}`);
@@ -78,7 +81,7 @@ async function mainFlow(page, url, expectBackend) {
   for (const p of preds) if (!/\d+\.\d%/.test(p.text)) fail(`prediction without a probability: ${p.text}`);
   // Warm runs (reported, not asserted: timings belong to benchmarks).
   const warm = [];
-  for (let i = 0; i < 3; i++) warm.push(await predictOnce());
+  for (let i = 0; i < 3; i++) warm.push(await predictOnce(page));
   warm.sort((a, b) => a - b);
   const predictMs = `first ${firstMs} ms (at load), warm median ${warm[1]} ms`;
 
@@ -210,13 +213,10 @@ try {
     const shape = `${config.num_hidden_layers} layers, hidden size ${config.hidden_size}`;
     if (!info.includes(shape)) fail(`the page did not load the embedded model (${shape}): ${info}`);
     const topAt = async (text) => {
-      const runs = await emb.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
       const input = await emb.find('text-input');
       await emb.clear(input);
       await emb.type(input, text);
-      await emb.click(await emb.find('predict-button'));
-      await emb.waitFor('the prediction', () => emb.js(
-        `return +(document.getElementById('timing').dataset.runs || 0) > ${runs}`));
+      await predictOnce(emb);
       return (await emb.js(READ_PREDICTIONS)).map((p) => p.token);
     };
     // Blanks that any model of English fills, the embedded one among its top 5.
