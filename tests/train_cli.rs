@@ -200,6 +200,45 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
 }
 
 #[test]
+fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
+    let dir = scratch("init-from");
+    corpus(&dir);
+    let tok = tokenizer(&dir, &dir);
+    let base = dir.join("base");
+    ok(&pretrain(&dir, &tok, &base, &["--steps", "3"]));
+
+    // One AdamW step of rate 1e-4 from the base weights: a new run (step 1, new optimizer),
+    // every weight within one step's reach of the base (Adam's first step moves each by about
+    // the rate, plus the decay), which a new initialisation would not be.
+    let init = dir.join("init");
+    let (c, i) = (dir.to_str().unwrap(), init.to_str().unwrap());
+    let log = ok(&bert(&[
+        "pretrain", "--corpus", c, "--out", i, "--init-from", base.to_str().unwrap(), "--steps", "1", "--batch", "4", "--seq", "32",
+        "--lr", "1e-4", "--warmup", "0", "--seed", "11",
+    ]));
+    assert!(log.contains("done: 1 steps"), "{log}");
+    let s = state(&init);
+    assert_eq!((s["step"].as_u64(), s["seed"].as_u64()), (Some(1), Some(11)));
+    assert_eq!(std::fs::read_to_string(init.join("tokenizer.json")).unwrap(), std::fs::read_to_string(base.join("tokenizer.json")).unwrap());
+    let (a, b) = (weights(&base), weights(&init));
+    assert_eq!(a.len(), b.len());
+    let mut moved = false;
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        let diff = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        assert!(diff <= 1.2e-4, "{name} moved {diff}: not started from the base weights");
+        moved |= diff > 0.0;
+    }
+    assert!(moved, "the step changed nothing");
+
+    // It needs the checkpoint's tokenizer, and is not a resume.
+    std::fs::remove_file(base.join("tokenizer.json")).unwrap();
+    let again = dir.join("again");
+    let (b, a) = (base.to_str().unwrap(), again.to_str().unwrap());
+    assert_clean_failure(&bert(&["pretrain", "--corpus", c, "--out", a, "--init-from", b, "--steps", "1"]), "tokenizer.json");
+    assert_clean_failure(&bert(&["pretrain", "--corpus", c, "--out", a, "--init-from", b, "--resume", b]), "cannot be used with");
+}
+
+#[test]
 fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     let dir = scratch("ctrlc");
     corpus(&dir);

@@ -75,6 +75,11 @@ pub struct PretrainArgs {
     /// Continue from a checkpoint directory written by this command.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Start a new run (new optimizer, schedule and data stream) from the weights and
+    /// tokenizer.json of a BERT checkpoint directory: continued pretraining, e.g. on new text
+    /// (give another --seed than the checkpoint's run had, or the data comes in the same order).
+    #[arg(long, conflicts_with = "resume")]
+    pub init_from: Option<PathBuf>,
     /// Write a checkpoint every this many steps.
     #[arg(long, default_value_t = 500)]
     pub save_every: usize,
@@ -331,12 +336,49 @@ fn evaluate(
     serde_json::to_value(report).map_err(|e| BertError::Input(e.to_string()))
 }
 
-/// A new model and a tokenizer (given, found in OUT, or trained on the corpus).
+/// A run at step 0: a new model, or one read from --init-from.
 fn fresh(
     args: &PretrainArgs,
     files: &[PathBuf],
     dev: &burn::tensor::Device,
 ) -> Result<(BertForMaskedLM, String, TrainerState, Option<Vec<u8>>)> {
+    let (model, tokenizer_json) = match &args.init_from {
+        Some(dir) => from_checkpoint(dir, args, dev)?,
+        None => new_model(args, dev)?,
+    };
+    let max_pos = model.config().max_position_embeddings;
+    let seq = args.seq.unwrap_or(max_pos);
+    if seq < 3 || seq > max_pos {
+        return Err(BertError::Input(format!("--seq {seq} must be between 3 and the model's {max_pos} positions")));
+    }
+    let steps = args.steps.unwrap_or(10_000);
+    if steps == 0 {
+        return Err(BertError::Input("--steps must be at least 1".into()));
+    }
+    let state = TrainerState {
+        step: 0,
+        total_steps: steps,
+        batch: args.batch.unwrap_or(32),
+        seq,
+        // Post-LN BERT of this size stalls at 1.5e-3 on a copy task that 3e-4..7e-4 learn (README).
+        lr: args.lr.unwrap_or(5e-4),
+        warmup: args.warmup.unwrap_or(steps / 50),
+        weight_decay: args.weight_decay.unwrap_or(0.01),
+        seed: args.seed.unwrap_or(0),
+        stream_start: 0,
+        tokens_seen: 0,
+        train_seconds: 0.0,
+        corpus: files.iter().map(|f| f.display().to_string()).collect(),
+        param_ids: Vec::new(),
+        loss_history: Vec::new(),
+        evals: Vec::new(),
+    };
+    Ok((model, tokenizer_json, state, None))
+}
+
+/// A newly initialised model of the CLI's shape and its tokenizer (given, found in OUT,
+/// or trained on the corpus).
+fn new_model(args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertForMaskedLM, String)> {
     let in_out = args.out.join("tokenizer.json");
     let tokenizer_json = match &args.tokenizer {
         Some(path) => read_to_string(path)?,
@@ -373,33 +415,26 @@ fn fresh(
         }
         model = model.with_local_attention_init(std);
     }
-    let seq = args.seq.unwrap_or(args.max_pos);
-    if seq < 3 || seq > args.max_pos {
-        return Err(BertError::Input(format!("--seq {seq} must be between 3 and --max-pos {}", args.max_pos)));
+    Ok((model, tokenizer_json))
+}
+
+/// The weights and tokenizer of an existing checkpoint, to train further from step 0.
+fn from_checkpoint(dir: &Path, args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertForMaskedLM, String)> {
+    if args.local_attention_init.is_some() {
+        eprintln!("note: --local-attention-init sets starting values: it is ignored with --init-from");
     }
-    let steps = args.steps.unwrap_or(10_000);
-    if steps == 0 {
-        return Err(BertError::Input("--steps must be at least 1".into()));
+    let tokenizer_path = args.tokenizer.clone().unwrap_or_else(|| dir.join("tokenizer.json"));
+    if !tokenizer_path.exists() {
+        return Err(BertError::Input(format!(
+            "{} not found: --init-from needs the checkpoint's tokenizer.json (or pass --tokenizer)",
+            tokenizer_path.display()
+        )));
     }
-    let state = TrainerState {
-        step: 0,
-        total_steps: steps,
-        batch: args.batch.unwrap_or(32),
-        seq,
-        // Post-LN BERT of this size stalls at 1.5e-3 on a copy task that 3e-4..7e-4 learn (README).
-        lr: args.lr.unwrap_or(5e-4),
-        warmup: args.warmup.unwrap_or(steps / 50),
-        weight_decay: args.weight_decay.unwrap_or(0.01),
-        seed: args.seed.unwrap_or(0),
-        stream_start: 0,
-        tokens_seen: 0,
-        train_seconds: 0.0,
-        corpus: files.iter().map(|f| f.display().to_string()).collect(),
-        param_ids: Vec::new(),
-        loss_history: Vec::new(),
-        evals: Vec::new(),
-    };
-    Ok((model, tokenizer_json, state, None))
+    let tokenizer_json = read_to_string(&tokenizer_path)?;
+    if let Some(seed) = args.seed {
+        dev.seed(seed);
+    }
+    Ok((load_dir(dir, dev)?, tokenizer_json))
 }
 
 /// The model, tokenizer, state and optimizer of a checkpoint; --steps may extend the run.
