@@ -342,6 +342,9 @@ fn fresh(
     files: &[PathBuf],
     dev: &burn::tensor::Device,
 ) -> Result<(BertForMaskedLM, String, TrainerState, Option<Vec<u8>>)> {
+    if let Some(seed) = args.seed {
+        dev.seed(seed);
+    }
     let (model, tokenizer_json) = match &args.init_from {
         Some(dir) => from_checkpoint(dir, args, dev)?,
         None => new_model(args, dev)?,
@@ -405,9 +408,6 @@ fn new_model(args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertFor
         ..BertConfig::default()
     };
     config.validate()?;
-    if let Some(seed) = args.seed {
-        dev.seed(seed);
-    }
     let mut model = BertForMaskedLM::init(&config, dev)?;
     if let Some(std) = args.local_attention_init {
         if !(std > 0.0 && std <= 1.0) {
@@ -431,9 +431,6 @@ fn from_checkpoint(dir: &Path, args: &PretrainArgs, dev: &burn::tensor::Device) 
         )));
     }
     let tokenizer_json = read_to_string(&tokenizer_path)?;
-    if let Some(seed) = args.seed {
-        dev.seed(seed);
-    }
     Ok((load_dir(dir, dev)?, tokenizer_json))
 }
 
