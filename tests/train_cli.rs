@@ -85,6 +85,10 @@ fn weights(dir: &Path) -> Vec<(String, Vec<f32>)> {
     names.into_iter().map(|n| (n.clone(), file.f32(&n).unwrap().1)).collect()
 }
 
+fn max_abs_diff(x: &[f32], y: &[f32]) -> f32 {
+    x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max)
+}
+
 fn state(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("trainer_state.json")).unwrap()).unwrap()
 }
@@ -163,7 +167,7 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
     let (a, b) = (weights(&full), weights(&resumed));
     assert_eq!(a.len(), b.len());
     for ((name, x), (_, y)) in a.iter().zip(&b) {
-        let diff = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        let diff = max_abs_diff(x, y);
         assert!(diff <= 1e-6, "{name} differs by {diff} after resume");
     }
     // Resuming with another sequence length continues on a new data stream.
@@ -224,7 +228,7 @@ fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
     assert_eq!(a.len(), b.len());
     let mut moved = false;
     for ((name, x), (_, y)) in a.iter().zip(&b) {
-        let diff = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        let diff = max_abs_diff(x, y);
         assert!(diff <= 1.2e-4, "{name} moved {diff}: not started from the base weights");
         moved |= diff > 0.0;
     }
