@@ -62,6 +62,14 @@ fn tokenizer(corpus_dir: &Path, out: &Path) -> PathBuf {
     path
 }
 
+/// A scratch directory holding the corpus and a tokenizer trained on it.
+fn corpus_with_tokenizer(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    corpus(&dir);
+    let tok = tokenizer(&dir, &dir);
+    (dir, tok)
+}
+
 const TINY: [&str; 14] = [
     "--layers", "1", "--hidden", "32", "--heads", "2", "--intermediate", "64", "--max-pos", "32", "--batch", "4", "--seed", "7",
 ];
@@ -135,9 +143,7 @@ fn train_tokenizer_makes_an_uncased_bert_wordpiece_vocabulary() {
 
 #[test]
 fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
-    let dir = scratch("pretrain");
-    corpus(&dir);
-    let tok = tokenizer(&dir, &dir);
+    let (dir, tok) = corpus_with_tokenizer("pretrain");
 
     let full = dir.join("full");
     let eval_text = dir.join("train-01.txt");
@@ -205,9 +211,7 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
 
 #[test]
 fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
-    let dir = scratch("init-from");
-    corpus(&dir);
-    let tok = tokenizer(&dir, &dir);
+    let (dir, tok) = corpus_with_tokenizer("init-from");
     let base = dir.join("base");
     ok(&pretrain(&dir, &tok, &base, &["--steps", "3"]));
 
@@ -244,9 +248,7 @@ fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
 
 #[test]
 fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
-    let dir = scratch("ctrlc");
-    corpus(&dir);
-    let tok = tokenizer(&dir, &dir);
+    let (dir, tok) = corpus_with_tokenizer("ctrlc");
     let out = dir.join("run");
     let mut args = vec!["pretrain", "--corpus", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--tokenizer", tok.to_str().unwrap()];
     args.extend(["--seq", "32", "--steps", "1000000", "--save-every", "20"]);
@@ -297,9 +299,7 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
 
 #[test]
 fn bad_corpus_and_output_fail_with_clear_errors() {
-    let dir = scratch("errors");
-    corpus(&dir);
-    let tok = tokenizer(&dir, &dir);
+    let (dir, tok) = corpus_with_tokenizer("errors");
     let out = dir.join("out");
 
     let missing = dir.join("no-such-dir");
