@@ -565,7 +565,13 @@ async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
         assert!(m.gpu_allocations <= warm.gpu_allocations, "live GPU allocations grew by step {step}: {warm:?} -> {m:?}");
     }
     assert!(reserved(&last) <= reserved(&warm) + slack, "GPU memory reserved grew: {warm:?} -> {last:?}");
-    assert!(last.wasm_heap_bytes <= warm.wasm_heap_bytes + slack, "the wasm heap grew: {warm:?} -> {last:?}");
+    // The wasm heap grows in 64 KiB pages as the allocator's high-water mark settles, and
+    // varying batch shapes can move that mark once, late: seen once in CI, by 7 pages at
+    // step 180 of 200. A leak instead grows it again and again: a leak of 1.5 KiB a step
+    // (30 KiB per 20-step sample) would grow it at about every other sample.
+    let heap_growths = samples.windows(2).filter(|w| w[1].1.wasm_heap_bytes > w[0].1.wasm_heap_bytes).count();
+    assert!(heap_growths <= 1, "the wasm heap grew at {heap_growths} of the samples: {samples:?}");
+    assert!(last.wasm_heap_bytes <= warm.wasm_heap_bytes + 1024 * 1024, "the wasm heap grew: {warm:?} -> {last:?}");
 }
 
 /// By default a software adapter (SwiftShader here) is passed over for the CPU backend,
