@@ -3,10 +3,10 @@
 //! Every device read here is one asynchronous read (`into_data_async`), the only kind
 //! WebGPU allows in the browser; softmax and top-k then run on the host.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::Serialize;
+use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::read_f32;
+use crate::checkpoint::{data_to_f32, read_f32};
 use crate::error::{BertError, Result};
 use crate::model::{BertForMaskedLM, OutputOptions};
 use crate::tokenizer::{BertTokenizer, Encoding};
@@ -66,7 +66,7 @@ pub fn make_inputs(model: &BertForMaskedLM, sequences: &[(&[u32], &[u32])], pad_
 }
 
 /// One candidate for a masked position.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Prediction {
     pub token: String,
     pub id: u32,
@@ -74,7 +74,7 @@ pub struct Prediction {
 }
 
 /// The top-k candidates for one masked position.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct MaskPredictions {
     pub position: usize,
     pub predictions: Vec<Prediction>,
@@ -289,7 +289,7 @@ pub struct Analysis {
 }
 
 /// One forward pass for both the mask predictions (head run on the mask rows only)
-/// and the attentions (stacked on the device, so they come back in one read).
+/// and the attentions, all read back from the device together.
 /// A sequence without a mask is fine: it gets attentions and no predictions.
 pub async fn analyze(
     model: &BertForMaskedLM,
@@ -316,16 +316,36 @@ pub async fn analyze(
     );
     let layers = out.attentions.len();
     let heads = model.config().num_attention_heads;
-    let attentions = read_f32(Tensor::cat(out.attentions, 0)).await?;
 
+    // The mask rows' logits and every attention map come back in one read: on WebGPU
+    // each read is a round trip to the GPU, the largest fixed cost of a short input.
+    // (Each layer's map is registered as it is: joining them on the device would cost
+    // a copy kernel; the host joins them instead.)
     let positions = mask_positions(ids, tokenizer.mask_id());
-    let mut masks = Vec::with_capacity(positions.len());
+    let mut read = Transaction::default();
+    for map in out.attentions {
+        read = read.register(map);
+    }
     if !positions.is_empty() {
         let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
         let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [positions.len()]), device);
         let hidden = out.last_hidden_state.reshape([seq, hidden_size]).select(0, index);
-        let logits = read_f32(model.mlm_logits(hidden)).await?;
-        for (&position, row) in positions.iter().zip(logits.chunks(model.config().vocab_size)) {
+        read = read.register(model.mlm_logits(hidden));
+    }
+    let mut data = read
+        .execute_async()
+        .await
+        .map_err(|e| BertError::Device(format!("reading from the device failed: {e:?}")))?
+        .into_iter()
+        .map(data_to_f32);
+    let mut attentions = Vec::with_capacity(layers * heads * seq * seq);
+    for _ in 0..layers {
+        let map = data.next().ok_or_else(|| BertError::Device("the device returned too few attention maps".into()))??;
+        attentions.extend_from_slice(&map);
+    }
+    let mut masks = Vec::with_capacity(positions.len());
+    if let Some(logits) = data.next() {
+        for (&position, row) in positions.iter().zip(logits?.chunks(model.config().vocab_size)) {
             masks.push(MaskPredictions {
                 position,
                 predictions: top_k_predictions(row, top_k, tokenizer),

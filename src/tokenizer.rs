@@ -1,6 +1,6 @@
 //! BERT's WordPiece tokenizer, from `tokenizer.json` or rebuilt from `vocab.txt`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
@@ -11,7 +11,7 @@ use tokenizers::{AddedToken, EncodeInput, Tokenizer, TruncationParams};
 use crate::error::{BertError, Result};
 
 /// A tokenized input, with offsets in Unicode scalar values (as Python reports them).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Encoding {
     pub tokens: Vec<String>,
     pub ids: Vec<u32>,

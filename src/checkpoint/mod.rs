@@ -84,10 +84,21 @@ pub fn load_with_config(config: &BertConfig, safetensors: &[u8], device: &Device
 /// Reads every parameter back to the host (asynchronously, as WebGPU requires) and
 /// serialises it in Hugging Face's layout, loadable by `BertForMaskedLM.from_pretrained`.
 pub async fn to_safetensors(model: &BertForMaskedLM, dtype: StoreDtype) -> Result<Vec<u8>> {
-    let mut tensors = Vec::new();
-    for (name, shape, tensor) in model.named_tensors() {
-        let values = read_f32(tensor).await?;
-        tensors.push((name, HostTensor::new(shape, &values, dtype)));
+    // One read for every tensor: on a GPU each read waits for the device.
+    let named = model.named_tensors();
+    let mut read = burn::tensor::Transaction::default();
+    let mut names = Vec::with_capacity(named.len());
+    for (name, shape, tensor) in named {
+        read = read.register(tensor);
+        names.push((name, shape));
+    }
+    let data = read
+        .execute_async()
+        .await
+        .map_err(|e| BertError::Device(format!("reading the weights from the device failed: {e:?}")))?;
+    let mut tensors = Vec::with_capacity(names.len());
+    for ((name, shape), data) in names.into_iter().zip(data) {
+        tensors.push((name, HostTensor::new(shape, &data_to_f32(data)?, dtype)));
     }
     write_safetensors(&tensors)
 }
@@ -98,6 +109,11 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
         .into_data_async()
         .await
         .map_err(|e| BertError::Device(format!("reading a tensor from the device failed: {e:?}")))?;
+    data_to_f32(data)
+}
+
+/// Host data read from the device, as f32 values.
+pub fn data_to_f32(data: burn::tensor::TensorData) -> Result<Vec<f32>> {
     data.convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| BertError::Device(format!("unexpected tensor data: {e:?}")))

@@ -10,20 +10,22 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const chromedriver = process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver';
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
   '.json': 'application/json', '.txt': 'text/plain', '.md': 'text/plain' };
 
 export function fail(msg) { throw new Error(msg); }
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A static server that only answers under /bert/, as GitHub Pages serves /<repo>/: dist/ there,
-// and the model directory `model` at /bert/fixture/.
-export function serve(dist, model) {
+// the model directory `model` at /bert/fixture/, and each of `mounts` ({'name/': dir}) at /bert/name/.
+export function serve(dist, model, mounts = {}) {
+  const all = { 'fixture/': model, ...mounts };
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (!path.startsWith('/bert/')) { res.writeHead(404).end('outside the sub-path'); return; }
+    if (!path.startsWith('/bert/') || path.includes('..')) { res.writeHead(404).end('outside the sub-path'); return; }
     let rel = path.slice('/bert/'.length) || 'index.html';
-    const file = rel.startsWith('fixture/') ? join(model, rel.slice('fixture/'.length)) : join(dist, rel);
+    const mount = Object.keys(all).find((m) => rel.startsWith(m));
+    const file = mount ? join(all[mount], rel.slice(mount.length)) : join(dist, rel);
     try {
       if ((await stat(file)).isDirectory()) throw new Error('dir');
       const body = await readFile(file);
@@ -55,12 +57,28 @@ export async function call(base, method, path, body) {
 
 export class Page {
   constructor(base, id) { this.base = base; this.id = id; }
+  /** `webgpu`: the software adapter; `false`: whatever the browser offers; `'none'`: a browser
+   *  without WebGPU (no navigator.gpu, in the page and in its workers). */
   static async open(base, { webgpu }) {
     const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,2000'];
-    if (webgpu) args.push('--enable-unsafe-webgpu');
+    if (webgpu === 'none') args.push('--disable-blink-features=WebGPU');
+    else if (webgpu) args.push('--enable-unsafe-webgpu');
     const v = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: {
       browserName: 'chrome', 'goog:chromeOptions': { binary: chromium, args } } } });
-    return new Page(base, v.sessionId);
+    const page = new Page(base, v.sessionId);
+    // Benchmarks run long scripts (a bert-base model on the CPU): 30 minutes, not WebDriver's 30 s.
+    await call(base, 'POST', page.s('/timeouts'), { script: 1_800_000 });
+    // Every main-thread task over 50 ms (the browser's "long task"), for longestTask().
+    await page.cdp('Page.addScriptToEvaluateOnNewDocument', { source: `window.__longTasks = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push([e.startTime, e.duration]); })
+        .observe({ type: 'longtask', buffered: true });` });
+    return page;
+  }
+  /** The page's clock (performance.now()), to mark the start of a measured stretch. */
+  now() { return this.js('return performance.now()'); }
+  /** The longest main-thread task (ms) that started after `since` (0 if none reached 50 ms). */
+  longestTask(since = 0) {
+    return this.js(`return Math.round(Math.max(0, ...window.__longTasks.filter(([t]) => t >= ${since}).map(([, d]) => d)))`);
   }
   s(path) { return `/session/${this.id}${path}`; }
   cdp(cmd, params) { return call(this.base, 'POST', this.s('/goog/cdp/execute'), { cmd, params }); }

@@ -1,25 +1,30 @@
-//! The JavaScript API (`#[wasm_bindgen]`): load from bytes, tokenize, predict and
-//! attentions. Everything that touches the GPU is async; errors are JS `Error`s with
-//! the message the UI shows.
+//! The JavaScript API (`#[wasm_bindgen]`, `window.wasmBindings` on the page): load from
+//! bytes, tokenize, predict and attentions. Each `BertModel` is a client of its own model
+//! worker ([`ModelWorker`]), so none of its work runs on the caller's thread; every
+//! method that reaches the model returns a Promise. Errors are JS `Error`s with the
+//! message the UI shows.
 
-use js_sys::Uint8Array;
+use js_sys::{Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, Preference};
-use crate::model_files::ModelFiles;
-use crate::session::Session;
+use crate::backend::Preference;
+use crate::client::{ModelWorker, RequestError};
+use crate::protocol::{ModelInfo, Reply, Request, Source, to_js};
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
+fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    to_js(value).map_err(|e| JsError::new(&e))
 }
 
-/// A model loaded in the page.
+fn fail(e: RequestError) -> JsError {
+    JsError::new(e.message())
+}
+
+/// A model loaded in its own worker.
 #[wasm_bindgen]
 pub struct BertModel {
-    session: Session,
+    worker: ModelWorker,
+    info: ModelInfo,
 }
 
 #[wasm_bindgen]
@@ -35,95 +40,82 @@ impl BertModel {
         tokenizer_is_vocab: bool,
         backend: String,
     ) -> Result<BertModel, JsError> {
-        let tokenizer = tokenizer.to_vec();
-        let mut files = ModelFiles {
-            source: "the given files".into(),
-            config_json,
-            weights: weights.to_vec(),
-            ..ModelFiles::default()
+        let worker = ModelWorker::start().await.map_err(|e| JsError::new(&e))?;
+        let payload = Object::new();
+        let _ = Reflect::set(&payload, &"config".into(), &config_json.into());
+        let _ = Reflect::set(&payload, &"weights".into(), &weights);
+        let _ = Reflect::set(&payload, &"tokenizer".into(), &tokenizer);
+        let request = Request::Load {
+            source: Source::Bytes { tokenizer_is_vocab },
+            backend: Preference::parse(&backend),
+            cpu_reason: None,
         };
-        if tokenizer_is_vocab {
-            files.vocab_txt = Some(
-                String::from_utf8(tokenizer)
-                    .map_err(|_| JsError::new("vocab.txt is not UTF-8 text"))?,
-            );
-        } else {
-            files.tokenizer_json = Some(tokenizer);
-        }
-        let backend = backend::open(Preference::parse(&backend)).await;
-        let session = Session::load(&files, &backend).map_err(|e| JsError::new(&e))?;
-        Ok(BertModel { session })
+        let info = worker.load(request, Some(&payload.into()), |_| {}).await.map_err(fail)?;
+        Ok(BertModel { worker, info })
     }
 
     /// `{kind: "webgpu"|"cpu", adapter, fallback_reason, max_binding_bytes, software}`.
     pub fn backend(&self) -> Result<JsValue, JsError> {
-        to_js(&self.session.backend)
+        js(&self.info.backend)
     }
 
     /// The model's `config.json` as an object.
     pub fn config(&self) -> Result<JsValue, JsError> {
-        to_js(self.session.config())
+        js(&self.info.config)
     }
 
     /// WordPiece tokens of a text or pair: `{tokens, ids, type_ids, offsets, word_ids,
     /// sequence_ids, special, truncated}`.
-    pub fn tokenize(&self, text: &str, text_b: Option<String>) -> Result<JsValue, JsError> {
-        to_js(
-            &self
-                .session
-                .tokenize(text, text_b.as_deref())
-                .map_err(|e| JsError::new(&e))?,
-        )
+    pub async fn tokenize(&self, text: String, text_b: Option<String>) -> Result<JsValue, JsError> {
+        js(&self.worker.tokenize(&text, text_b.as_deref()).await.map_err(fail)?)
     }
 
     /// Top-k for every `[MASK]` of `ids` and every attention map:
     /// `{masks: [{position, predictions: [{token, id, probability}]}], layers, heads, seq,
-    /// attentions: [layer][head][query][key] flattened}`.
-    pub async fn analyze(
-        &self,
-        ids: Vec<u32>,
-        type_ids: Vec<u32>,
-        top_k: usize,
-    ) -> Result<JsValue, JsError> {
-        let analysis = self
-            .session
-            .analyze(&ids, &type_ids, top_k)
-            .await
-            .map_err(|e| JsError::new(&e))?;
-        to_js(&analysis)
+    /// attentions}`, `attentions` a `Float32Array` `[layer][head][query][key]`.
+    pub async fn analyze(&self, ids: Vec<u32>, type_ids: Vec<u32>, top_k: usize) -> Result<JsValue, JsError> {
+        let (reply, maps) = self.worker.analyze_maps(&ids, &type_ids, top_k).await.map_err(fail)?;
+        let Reply::Analysis { .. } = &reply else {
+            return Err(JsError::new("the model's worker answered out of turn"));
+        };
+        let value = js(&reply)?;
+        let _ = Reflect::delete_property(value.unchecked_ref::<Object>(), &"type".into());
+        let _ = Reflect::set(&value, &"attentions".into(), &maps);
+        Ok(value)
     }
 
     /// Tokenizes and predicts every `[MASK]` in the text: `{tokens, masks}`.
-    pub async fn predict(
-        &self,
-        text: String,
-        text_b: Option<String>,
-        top_k: usize,
-    ) -> Result<JsValue, JsError> {
-        let enc = self
-            .session
-            .tokenize(&text, text_b.as_deref())
-            .map_err(|e| JsError::new(&e))?;
-        let analysis = self
-            .session
-            .analyze(&enc.ids, &enc.type_ids, top_k)
-            .await
-            .map_err(|e| JsError::new(&e))?;
+    pub async fn predict(&self, text: String, text_b: Option<String>, top_k: usize) -> Result<JsValue, JsError> {
+        let enc = self.worker.tokenize(&text, text_b.as_deref()).await.map_err(fail)?;
+        let analysis = self.worker.analyze(&enc.ids, &enc.type_ids, top_k).await.map_err(fail)?;
         #[derive(Serialize)]
         struct Out<'a> {
             tokens: &'a [String],
             masks: &'a [bert_burn::inference::MaskPredictions],
         }
-        to_js(&Out {
-            tokens: &enc.tokens,
-            masks: &analysis.masks,
-        })
+        js(&Out { tokens: &enc.tokens, masks: &analysis.masks })
     }
 }
 
 /// Destroys the page's WebGPU device (as a driver reset would) so a test can check the
-/// fallback to the CPU. Returns false when the page is not on WebGPU.
+/// recovery. Resolves to false when the page's model is not on WebGPU.
 #[wasm_bindgen(js_name = loseWebGpuDeviceForTesting)]
-pub fn lose_webgpu_device_for_testing() -> bool {
-    backend::lose_webgpu_device()
+pub async fn lose_webgpu_device_for_testing() -> Result<bool, JsError> {
+    let worker = crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
+    match worker.ask(Request::LoseDeviceForTesting).await.map_err(fail)? {
+        Reply::Flag { value } => Ok(value),
+        _ => Err(JsError::new("the model's worker answered out of turn")),
+    }
+}
+
+/// Makes the page's model worker trap (as a bug or running out of memory would), so a
+/// test can check that the page recovers. Resolves once the worker is gone.
+#[wasm_bindgen(js_name = crashModelWorkerForTesting)]
+pub async fn crash_model_worker_for_testing() -> Result<bool, JsError> {
+    let worker = crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
+    match worker.ask(Request::CrashForTesting).await {
+        Err(RequestError::WorkerDied(_)) => Ok(true),
+        Err(e) => Err(fail(e)),
+        Ok(_) => Ok(false),
+    }
 }

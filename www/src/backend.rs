@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
 use wasm_bindgen::JsCast;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the user asked for (`?backend=` in the URL, or the tests).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preference {
     /// WebGPU on a real GPU, else the CPU: a software adapter (SwiftShader, the one a
     /// browser offers without a usable GPU) runs this model 20-80x slower than the CPU
@@ -38,7 +38,7 @@ pub struct Backend {
     pub info: BackendInfo,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BackendInfo {
     /// `webgpu` or `cpu`: what the page shows in `data-testid="backend"`.
     pub kind: String,
@@ -121,12 +121,7 @@ async fn webgpu() -> Result<Backend, String> {
 }
 
 fn navigator_has_gpu() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    js_sys::Reflect::get(&window.navigator(), &"gpu".into())
-        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
-        .unwrap_or(false)
+    crate::event_loop::navigator_gpu().is_some()
 }
 
 async fn init_webgpu() -> Result<Backend, String> {
@@ -178,7 +173,7 @@ async fn init_webgpu() -> Result<Backend, String> {
 }
 
 /// What the page holds in memory: the wasm heap, and on a GPU what Burn's allocator holds.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct MemoryFigures {
     /// The WebAssembly memory's size; it grows in 64 KiB pages and never shrinks.
     pub wasm_heap_bytes: u64,

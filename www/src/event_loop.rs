@@ -1,15 +1,63 @@
-//! Waiting on the browser's event loop from async Rust.
+//! The event loop and clock of whichever global this runs in: the page's window or the
+//! model's worker (`DedicatedWorkerGlobalScope`), so the same code serves both.
 
 use js_sys::Promise;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+/// `setTimeout` on the current global.
+fn set_timeout(callback: &js_sys::Function, ms: i32) {
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms);
+    } else if let Some(w) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms);
+    }
+}
+
 /// Resolves after `ms` milliseconds on the event loop. `sleep_ms(0)` hands the turn back
-/// to the browser, so it can paint and handle input between two pieces of long work.
+/// to the browser, so it can paint, handle input or deliver a message between two
+/// pieces of long work.
 pub async fn sleep_ms(ms: i32) {
-    let timer = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
+    let timer = Promise::new(&mut |resolve, _| set_timeout(&resolve, ms));
     let _ = JsFuture::from(timer).await;
+}
+
+/// `performance.now()` of the current global, in milliseconds.
+pub fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or(0.0, |p| p.now())
+}
+
+/// `fetch(url)` on the current global.
+pub fn fetch(url: &str) -> Option<Promise> {
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        Some(w.fetch_with_str(url))
+    } else {
+        global
+            .dyn_ref::<web_sys::WorkerGlobalScope>()
+            .map(|w| w.fetch_with_str(url))
+    }
+}
+
+/// The Cache API of the current global, where the browser offers it.
+pub fn caches() -> Option<web_sys::CacheStorage> {
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        w.caches().ok()
+    } else {
+        global
+            .dyn_ref::<web_sys::WorkerGlobalScope>()
+            .and_then(|w| w.caches().ok())
+    }
+}
+
+/// `navigator.gpu` of the current global (WebGPU), if the browser has it.
+pub fn navigator_gpu() -> Option<JsValue> {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
+    (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
 }

@@ -13,7 +13,7 @@ use burn::tensor::Device;
 use crate::session::Session;
 
 /// What the fine-tune panel asks for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FineTuneOptions {
     pub steps: usize,
     pub lr: f64,

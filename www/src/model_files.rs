@@ -36,7 +36,7 @@ impl ModelFiles {
 }
 
 /// Where to fetch a checkpoint from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Location {
     /// A Hugging Face Hub model id and revision.
     Hub { id: String, revision: String },
@@ -181,7 +181,7 @@ pub async fn fetch_model(
 }
 
 async fn open_cache() -> Option<Cache> {
-    let caches = web_sys::window()?.caches().ok()?;
+    let caches = crate::event_loop::caches()?;
     JsFuture::from(caches.open(CACHE_NAME))
         .await
         .ok()?
@@ -210,8 +210,8 @@ pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, F
             }
         }
     }
-    let window = web_sys::window().ok_or_else(|| FetchError::Network(url.into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url))
+    let request = crate::event_loop::fetch(url).ok_or_else(|| FetchError::Network(url.into()))?;
+    let response: Response = JsFuture::from(request)
         .await
         .map_err(|_| FetchError::Network(url.into()))?
         .dyn_into()

@@ -271,6 +271,54 @@ fn model_locations_parse() {
     assert!(Location::parse("bad id!").is_err());
 }
 
+/// Every message of the page <-> worker protocol survives the trip through JS values,
+/// and the envelope carries its id, key and payload.
+#[wasm_bindgen_test]
+fn protocol_messages_round_trip_through_js() {
+    use bert_web::protocol::{Event, Failure, Reply, Request, Source, envelope, field, from_js, to_js};
+    let requests = vec![
+        Request::Load {
+            source: Source::Location { location: Location::parse("org/name@v1").unwrap() },
+            backend: Preference::WebGpu,
+            cpu_reason: Some("the WebGPU device was lost".into()),
+        },
+        Request::Load { source: Source::Files, backend: Preference::Auto, cpu_reason: None },
+        Request::Load { source: Source::Bytes { tokenizer_is_vocab: true }, backend: Preference::Cpu, cpu_reason: None },
+        Request::Tokenize { text: "a [MASK] ü 🤗".into(), text_b: Some("b".into()) },
+        Request::Analyze { ids: vec![2, 4, 3], type_ids: vec![0, 0, 0], top_k: 5 },
+        Request::FineTune { text: "one\ntwo".into(), options: bert_web::finetune::FineTuneOptions::default() },
+        Request::StopFineTune,
+        Request::Reset,
+        Request::Export,
+        Request::LoseDeviceForTesting,
+        Request::CrashForTesting,
+    ];
+    for request in requests {
+        let back: Request = from_js(to_js(&request).unwrap()).unwrap();
+        assert_eq!(back, request);
+    }
+    let replies = vec![
+        Reply::Analysis { masks: vec![], layers: 2, heads: 4, seq: 7 },
+        Reply::Exported { config_json: "{}".into(), tokenizer_file: "vocab.txt".into(), finetuned: true },
+        Reply::Done,
+        Reply::Flag { value: true },
+    ];
+    for reply in replies {
+        assert_eq!(from_js::<Reply>(to_js(&reply).unwrap()).unwrap(), reply);
+    }
+    let event = Event::Download { file: "model.safetensors".into(), done: 10.0, total: None };
+    assert_eq!(from_js::<Event>(to_js(&event).unwrap()).unwrap(), event);
+    let failure = Failure { message: "lost".into(), device_lost: true };
+    let payload = js_sys::Float32Array::from(&[1.0f32, 2.0][..]);
+    let message = envelope(7, "error", &to_js(&failure).unwrap(), Some(&payload));
+    assert_eq!(field(&message, "id").and_then(|v| v.as_f64()), Some(7.0));
+    assert_eq!(from_js::<Failure>(field(&message, "error").unwrap()).unwrap(), failure);
+    assert!(field(&message, "payload").unwrap().is_instance_of::<js_sys::Float32Array>());
+    assert!(field(&message, "reply").is_none());
+    // A message that is not a request is refused with a message, not a panic.
+    assert!(from_js::<Request>(wasm_bindgen::JsValue::from_str("predict")).is_err());
+}
+
 fn test_state(text: &str, text_b: Option<&str>) -> TokenState {
     let tok = BertTokenizer::from_json(TOKENIZER, 128).unwrap();
     let enc = tok.encode(text, text_b).unwrap();

@@ -46,15 +46,33 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 }
 
 /// Maps a probability (scaled to the map's largest shown value) to a blue ramp.
-fn color(v: f32) -> String {
-    let t = v.clamp(0.0, 1.0).powf(0.7) as f64;
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    format!(
-        "rgb({},{},{})",
-        lerp(247.0, 8.0),
-        lerp(251.0, 48.0),
-        lerp(255.0, 107.0)
-    )
+fn color(v: f32) -> [u8; 3] {
+    let t = v.clamp(0.0, 1.0).powf(0.7);
+    let lerp = |a: f32, b: f32| (a + (b - a) * t).round() as u8;
+    [lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0)]
+}
+
+/// The cells as one image (`side` × `side` pixels), put on the canvas in one call: a
+/// 128-token map is 16,384 cells, too many to fill one by one without holding up the page.
+fn cells_image(map: &[f32], view: &View<'_>, cell: f64, max: f32) -> Option<(web_sys::ImageData, f64)> {
+    let n = view.visible.len();
+    let side = (cell * n as f64).round().max(1.0) as usize;
+    let colors: Vec<[u8; 3]> = view
+        .visible
+        .iter()
+        .flat_map(|&q| view.visible.iter().map(move |&k| color(map[q * view.seq + k] / max)))
+        .collect();
+    let index = |p: usize| ((p as f64 / cell) as usize).min(n - 1);
+    let columns: Vec<usize> = (0..side).map(index).collect();
+    let mut pixels = vec![255u8; side * side * 4];
+    for (y, row) in pixels.chunks_exact_mut(side * 4).enumerate() {
+        let r = index(y);
+        for (x, px) in row.chunks_exact_mut(4).enumerate() {
+            px[..3].copy_from_slice(&colors[r * n + columns[x]]);
+        }
+    }
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&pixels), side as u32, side as u32).ok()?;
+    Some((image, side as f64))
 }
 
 pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
@@ -73,18 +91,8 @@ pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
         .iter()
         .flat_map(|&q| view.visible.iter().map(move |&k| map[q * view.seq + k]))
         .fold(f32::MIN_POSITIVE, f32::max);
-    for (r, &q) in view.visible.iter().enumerate() {
-        for (c, &k) in view.visible.iter().enumerate() {
-            ctx.set_fill_style_str(&color(map[q * view.seq + k] / max));
-            ctx.fill_rect(
-                m + c as f64 * cell,
-                m + r as f64 * cell,
-                cell.ceil(),
-                cell.ceil(),
-            );
-        }
-    }
-    let side = cell * n as f64;
+    let Some((image, side)) = cells_image(map, view, cell, max) else { return };
+    let _ = ctx.put_image_data(&image, m, m);
     if let Some(b) = view
         .boundary
         .and_then(|b| view.visible.iter().position(|&i| i >= b))

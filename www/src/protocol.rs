@@ -1,0 +1,165 @@
+//! The one message protocol between the page and the model's worker.
+//!
+//! Every message is a plain JS object: `{id, request}` from the page, `{id, reply}`,
+//! `{id, error}` or `{id, event}` back (`event`s report progress of a request still
+//! running), and `{fatal}` when the worker is about to die. The typed parts below go
+//! through `serde_wasm_bindgen`; bulk data never does: attention maps, weights and
+//! files travel beside them as `payload` (typed arrays and `File`s, transferred where
+//! they can be), so no tensor is ever turned into a JS array of numbers.
+
+use bert_burn::inference::MaskPredictions;
+use bert_burn::Encoding;
+use js_sys::{Object, Reflect};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use wasm_bindgen::JsValue;
+
+use crate::backend::{BackendInfo, MemoryFigures, Preference};
+use crate::finetune::FineTuneOptions;
+use crate::model_files::Location;
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Load a checkpoint and make it the model (the one loaded before stays until this
+    /// one is ready). `cpu_reason`: run on the CPU and say why (after a lost GPU).
+    Load { source: Source, backend: Preference, cpu_reason: Option<String> },
+    /// WordPiece tokens of a text or pair. Replies [`Reply::Tokens`].
+    Tokenize { text: String, text_b: Option<String> },
+    /// Top-k for every `[MASK]` and every attention map in one forward pass. Replies
+    /// [`Reply::Analysis`] with the maps as a `Float32Array` payload.
+    Analyze { ids: Vec<u32>, type_ids: Vec<u32>, top_k: usize },
+    /// MLM fine-tuning of the current model on `text`: an [`Event::Step`] per step,
+    /// then [`Reply::FineTuned`].
+    FineTune { text: String, options: FineTuneOptions },
+    /// Ends a fine-tuning run after the step under way.
+    StopFineTune,
+    /// Back to the weights as loaded.
+    Reset,
+    /// The current model in Hugging Face layout: [`Reply::Exported`] with the files as payload.
+    Export,
+    /// Destroys the WebGPU device (as a driver reset would). Replies `Flag { value: false }` on the CPU.
+    LoseDeviceForTesting,
+    /// Makes the worker trap, as a bug or running out of memory would.
+    CrashForTesting,
+}
+
+/// Where a checkpoint's files come from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// Downloaded by the worker (Hub id or absolute URL), with progress events.
+    Location { location: Location },
+    /// The user's `File`s, as the payload (an array of `File`).
+    Files,
+    /// Bytes given to the JavaScript API: the payload is `{config, weights, tokenizer}`
+    /// (`Uint8Array`s); `tokenizer` is `vocab.txt` when `tokenizer_is_vocab`.
+    Bytes { tokenizer_is_vocab: bool },
+}
+
+/// What the worker answers.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    Loaded(ModelInfo),
+    Tokens(Encoding),
+    /// The attention maps, `[layer][head][query][key]`, are the payload.
+    Analysis { masks: Vec<MaskPredictions>, layers: usize, heads: usize, seq: usize },
+    FineTuned(FineTuneSummary),
+    /// `config.json` and the tokenizer's file name; the payload is `{weights, tokenizer}`.
+    Exported { config_json: String, tokenizer_file: String, finetuned: bool },
+    Done,
+    Flag { value: bool },
+}
+
+/// Progress of a request under way.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Bytes of one file downloaded so far (and its size, when the server says).
+    Download { file: String, done: f64, total: Option<f64> },
+    /// The model is being built from downloaded files.
+    Building { source: String },
+    Step(StepReport),
+}
+
+/// A failed request.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    /// The WebGPU device was lost: the model must be reloaded (on the CPU).
+    pub device_lost: bool,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), device_lost: false }
+    }
+}
+
+/// A loaded model, as the page describes it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelInfo {
+    pub source: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub vocab_size: usize,
+    pub max_positions: usize,
+    pub parameters: u64,
+    /// `config.json` as the model read it.
+    pub config: serde_json::Value,
+    pub backend: BackendInfo,
+    pub mask_id: u32,
+    pub mask_token: String,
+    /// From receiving the files to a usable model.
+    pub build_ms: f64,
+}
+
+/// One fine-tuning step.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StepReport {
+    pub step: usize,
+    pub steps: usize,
+    pub loss: f32,
+    pub step_ms: f64,
+    pub tokens_per_second: f64,
+    pub examples: usize,
+    pub memory: MemoryFigures,
+}
+
+/// How a fine-tuning run ended (a failure is a [`Failure`] instead).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FineTuneSummary {
+    pub steps_done: usize,
+    pub stopped: bool,
+    pub seconds: f64,
+    pub losses: Vec<f32>,
+}
+
+/// A typed value as a JS value (plain objects, not `Map`s).
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, String> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| format!("could not encode a message: {e}"))
+}
+
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| format!("could not decode a message: {e}"))
+}
+
+/// A message object: `{id, <key>: value, payload?}`.
+pub fn envelope(id: u32, key: &str, value: &JsValue, payload: Option<&JsValue>) -> JsValue {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
+    let _ = Reflect::set(&message, &key.into(), value);
+    if let Some(payload) = payload {
+        let _ = Reflect::set(&message, &"payload".into(), payload);
+    }
+    message.into()
+}
+
+/// Field `key` of a message, if present.
+pub fn field(message: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(message, &key.into()).ok().filter(|v| !v.is_undefined())
+}

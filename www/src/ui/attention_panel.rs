@@ -1,0 +1,140 @@
+//! The attention panel: the chosen layer's and head's map (or the mean of the heads),
+//! the layer's heads as thumbnails, hover to highlight a token's row and column.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Event, HtmlCanvasElement, MouseEvent};
+
+use super::{App, AppRef, Shown, dom, heatmap};
+
+pub fn fill_selects(app: &App, layers: usize, heads: usize) {
+    let (layer, head) = (&app.el.layer, &app.el.head);
+    if layer.length() as usize != layers {
+        dom::clear(layer);
+        for l in 0..layers {
+            let o = dom::el("option", "", &format!("layer {}", l + 1));
+            dom::set_attr(&o, "value", &l.to_string());
+            let _ = layer.append_child(&o);
+        }
+    }
+    if head.length() as usize != heads + 1 {
+        dom::clear(head);
+        let mean = dom::el("option", "", "mean of heads");
+        dom::set_attr(&mean, "value", "mean");
+        let _ = head.append_child(&mean);
+        for h in 0..heads {
+            let o = dom::el("option", "", &format!("head {}", h + 1));
+            dom::set_attr(&o, "value", &h.to_string());
+            let _ = head.append_child(&o);
+        }
+    }
+}
+
+fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
+    (app.el.layer.value().parse().unwrap_or(0), app.el.head.value().parse().ok())
+}
+
+/// Visible rows/columns: all tokens, or all but `[CLS]`/`[SEP]` when hidden.
+fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
+    let hide = app.el.hide_special.checked();
+    (0..labels.len())
+        .filter(|&i| !hide || !matches!(labels[i].as_str(), "[CLS]" | "[SEP]"))
+        .collect()
+}
+
+fn view<'a>(shown: &'a Shown, visible: &'a [usize], hover: Option<usize>) -> heatmap::View<'a> {
+    heatmap::View {
+        seq: shown.analysis.seq,
+        visible,
+        labels: &shown.labels,
+        hover,
+        boundary: shown.boundary,
+        with_labels: true,
+    }
+}
+
+/// Redraws the big map and the layer's head thumbnails.
+pub fn draw(app: &App) {
+    let shown = app.shown.borrow();
+    let Some(shown) = shown.as_ref() else { return };
+    let analysis = &shown.analysis;
+    let (layer, head) = selected_layer_head(app);
+    let layer = layer.min(analysis.layers.saturating_sub(1));
+    let visible = visible_tokens(app, &shown.labels);
+    let big = view(shown, &visible, app.hover.get());
+    heatmap::draw(&app.el.heatmap, &heatmap::matrix(analysis, layer, head), &big);
+    let which = head.map_or("mean of all heads".to_string(), |h| format!("head {}", h + 1));
+    dom::set_text(
+        &app.el.heatmap_caption,
+        &format!("layer {}, {which}: row = query token, column = attended token", layer + 1),
+    );
+
+    let grid = &app.el.head_grid;
+    dom::clear(grid);
+    let thumb_view = heatmap::View { with_labels: false, hover: None, ..big };
+    for h in 0..analysis.heads {
+        let cell = dom::el("button", if head == Some(h) { "thumb selected" } else { "thumb" }, "");
+        dom::set_attr(&cell, "type", "button");
+        dom::set_attr(&cell, "data-head", &h.to_string());
+        dom::set_attr(&cell, "title", &format!("layer {}, head {}: click to enlarge", layer + 1, h + 1));
+        let c: HtmlCanvasElement = dom::el("canvas", "", "").unchecked_into();
+        c.set_width(96);
+        c.set_height(96);
+        heatmap::draw(&c, &heatmap::matrix(analysis, layer, Some(h)), &thumb_view);
+        let _ = cell.append_child(&c);
+        let _ = cell.append_child(&dom::el("span", "", &format!("head {}", h + 1)));
+        let _ = grid.append_child(&cell);
+    }
+}
+
+pub fn set_hover(app: &App, hover: Option<usize>) {
+    if app.hover.get() == hover {
+        return;
+    }
+    app.hover.set(hover);
+    if let Ok(chips) = app.el.tokens.query_selector_all("[data-testid=\"token\"]") {
+        for i in 0..chips.length() {
+            if let Some(chip) = chips.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                let on = hover.is_some() && dom::data_usize(&chip, "data-index") == hover;
+                let _ = chip.class_list().toggle_with_force("hover", on);
+            }
+        }
+    }
+    draw(app);
+}
+
+/// The token under the pointer on the big map.
+fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
+    let shown = app.shown.borrow();
+    let shown = shown.as_ref()?;
+    let visible = visible_tokens(app, &shown.labels);
+    let v = heatmap::View { hover: None, ..view(shown, &visible, None) };
+    // The canvas may be scaled by CSS: map client pixels to canvas pixels.
+    let c = &app.el.heatmap;
+    let rect = c.get_bounding_client_rect();
+    let sx = c.width() as f64 / rect.width().max(1.0);
+    let sy = c.height() as f64 / rect.height().max(1.0);
+    heatmap::token_at(c, e.offset_x() as f64 * sx, e.offset_y() as f64 * sy, &v)
+}
+
+pub fn wire(app: &AppRef) {
+    let controls: [web_sys::Element; 3] = [app.el.layer.clone().into(), app.el.head.clone().into(), app.el.hide_special.clone().into()];
+    for select in controls {
+        let a = app.clone();
+        dom::on::<Event>(&select, "change", move |_| draw(&a));
+    }
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.head_grid, "click", move |e| {
+        let Some(h) = dom::closest(&e, "[data-head]").and_then(|c| dom::data_usize(&c, "data-head")) else {
+            return;
+        };
+        a.el.head.set_value(&h.to_string());
+        draw(&a);
+    });
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.heatmap, "mousemove", move |e| {
+        let hover = token_under(&a, &e);
+        set_hover(&a, hover);
+    });
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.heatmap, "mouseleave", move |_| set_hover(&a, None));
+}

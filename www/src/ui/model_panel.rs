@@ -1,0 +1,226 @@
+//! The model panel: the embedded model at start-up, a Hub id or URL, local files;
+//! download progress, the backend badge and what the model is.
+
+use js_sys::Array;
+use web_sys::{DragEvent, Event, KeyboardEvent};
+
+use super::{App, AppRef, EMBEDDED_MODEL, Phase, dom, param, preference, spawn, text_panel, worker_or_start};
+use crate::client::RequestError;
+use crate::model_files::{self, Location};
+use crate::protocol::{Event as WorkerEvent, ModelInfo, Request, Source};
+
+/// Where a model came from, kept so it can be loaded again after a crash.
+#[derive(Clone)]
+pub enum LoadSource {
+    Location(Location),
+    /// The user's files (`File`s are references: keeping them costs nothing).
+    Files(Vec<web_sys::File>),
+}
+
+impl LoadSource {
+    fn describe(&self) -> String {
+        match self {
+            Self::Location(l) => l.describe(),
+            Self::Files(_) => "local files".into(),
+        }
+    }
+}
+
+/// A URL relative to the page, made absolute: the worker resolves nothing against the page.
+fn absolute(location: Location) -> Location {
+    match location {
+        Location::Url(url) => {
+            let base = web_sys::window().and_then(|w| w.document()).and_then(|d| d.base_uri().ok().flatten());
+            let resolved = base
+                .and_then(|b| web_sys::Url::new_with_base(&url, &b).ok())
+                .map(|u| u.href())
+                .unwrap_or(url);
+            Location::Url(resolved)
+        }
+        hub => hub,
+    }
+}
+
+/// `?model=` if given, else the embedded model if this build ships one.
+pub async fn load_initial(app: &AppRef) {
+    if let Some(text) = param("model") {
+        app.el.model_id.set_value(&text);
+        return match Location::parse(&text) {
+            Ok(location) => load(app, LoadSource::Location(absolute(location)), false, None).await,
+            Err(e) => app.show_error(&e),
+        };
+    }
+    let location = absolute(Location::Url(EMBEDDED_MODEL.into()));
+    match model_files::fetch_bytes(&location.file_url("config.json"), &|_, _, _| {}).await {
+        Ok(_) => load(app, LoadSource::Location(location), false, None).await,
+        Err(model_files::FetchError::NotFound(_)) => {
+            app.set_status("no model loaded: this build has no embedded model; load one from the Hub, a URL or local files")
+        }
+        Err(e) => app.show_error(&e.to_string()),
+    }
+}
+
+fn show_download(app: &App, file: &str, done: f64, total: Option<f64>) {
+    let bar = &app.el.load_progress;
+    dom::set_hidden(bar, false);
+    match total {
+        Some(t) if t > 0.0 => {
+            bar.set_max(t);
+            bar.set_value(done);
+        }
+        _ => {
+            let _ = bar.remove_attribute("value");
+        }
+    }
+    let mb = |b: f64| b / 1e6;
+    let text = match total {
+        Some(t) => format!("{file}: {:.1} / {:.1} MB", mb(done), mb(t)),
+        None => format!("{file}: {:.1} MB", mb(done)),
+    };
+    dom::set_text(&app.el.load_progress_text, &text);
+}
+
+/// Loads `source` in the worker and makes it the page's model. The model loaded before
+/// stays in use if this one fails. `keep_tokens`: the same model again (after a crash),
+/// so the user's masks stay. `cpu_reason`: run on the CPU, saying why.
+pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reason: Option<String>) {
+    if app.phase() == Phase::FineTuning {
+        return app.show_error("stop the fine-tuning run before loading another model");
+    }
+    let before = app.phase();
+    let recovering = before == Phase::Recovering;
+    if !recovering {
+        app.set_phase(Phase::Loading);
+    }
+    app.set_status(&format!("loading {}", source.describe()));
+    let started = dom::now_ms();
+    let worker = match worker_or_start(app).await {
+        Ok(w) => w,
+        Err(e) => {
+            app.set_phase(if app.info.borrow().is_some() { Phase::Idle } else { Phase::NoModel });
+            return app.show_error(&e);
+        }
+    };
+    let (request_source, payload) = match &source {
+        LoadSource::Location(location) => (Source::Location { location: location.clone() }, None),
+        LoadSource::Files(files) => (Source::Files, Some(files.iter().collect::<Array>().into())),
+    };
+    let request = Request::Load { source: request_source, backend: preference(), cpu_reason };
+    let weak = std::rc::Rc::downgrade(app);
+    let on_event = move |event: WorkerEvent| {
+        let Some(app) = weak.upgrade() else { return };
+        match event {
+            WorkerEvent::Download { file, done, total } => show_download(&app, &file, done, total),
+            WorkerEvent::Building { source } => {
+                dom::set_hidden(&app.el.load_progress, true);
+                app.set_status(&format!("starting the model from {source}"));
+            }
+            WorkerEvent::Step(_) => {}
+        }
+    };
+    let result = worker.load(request, payload.as_ref(), on_event).await;
+    dom::set_hidden(&app.el.load_progress, true);
+    dom::set_text(&app.el.load_progress_text, "");
+    match result {
+        Ok(info) => {
+            show_model(app, &info, dom::now_ms() - started);
+            *app.info.borrow_mut() = Some(info);
+            *app.last_good.borrow_mut() = Some(source);
+            app.finetuned.set(false);
+            app.runs.set(0);
+            *app.shown.borrow_mut() = None;
+            app.set_phase(Phase::Idle);
+            if !keep_tokens || app.tokens.borrow().is_empty() {
+                app.tokens_stale.set(true);
+            }
+            text_panel::retokenize_if_stale(app).await;
+            app.set_status("ready");
+            // Milliseconds from navigation to a usable model, for benchmarks.
+            dom::set_attr(&app.el.status, "data-ready-ms", &format!("{:.0}", dom::now_ms()));
+            text_panel::predict(app).await;
+        }
+        Err(RequestError::WorkerDied(e)) if recovering => {
+            // No loop of crashes: the user decides what to load next.
+            app.set_phase(Phase::NoModel);
+            app.show_error(&format!("{e}, again, while loading the model again; load a model to continue"));
+        }
+        // Otherwise the death is handled where it is noticed (`worker_or_start`): the
+        // model loaded before this one comes back.
+        Err(RequestError::WorkerDied(_)) => {}
+        Err(RequestError::DeviceLost(e)) => {
+            app.set_phase(before);
+            Box::pin(super::recover(app, &e, Some(lost_reason()))).await;
+        }
+        Err(RequestError::Failed(e)) => {
+            app.set_phase(if app.info.borrow().is_some() { Phase::Idle } else { Phase::NoModel });
+            app.show_error(&e);
+        }
+    }
+}
+
+/// What the backend badge says after a lost GPU.
+pub fn lost_reason() -> String {
+    "the WebGPU device was lost; running on the CPU".into()
+}
+
+fn show_model(app: &App, info: &ModelInfo, ms: f64) {
+    let backend = &info.backend;
+    dom::set_text(&app.el.backend, &backend.kind);
+    app.el.backend.set_class_name(&format!("badge {}", backend.kind));
+    dom::set_text(&app.el.adapter, &backend.adapter);
+    dom::set_text(&app.el.fallback_notice, backend.fallback_reason.as_deref().unwrap_or(""));
+    dom::set_hidden(&app.el.fallback_notice, backend.fallback_reason.is_none());
+    let embedded = info.source.ends_with(&format!("/{EMBEDDED_MODEL}"));
+    let source = if embedded { "the embedded model (assets/, see assets/MODEL_CARD.md)" } else { &info.source };
+    let text = format!(
+        "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters; started in {ms:.0} ms",
+        info.layers,
+        info.hidden_size,
+        info.heads,
+        info.vocab_size,
+        info.max_positions,
+        info.parameters as f64 / 1e6
+    );
+    dom::set_text(&app.el.model_info, &text);
+}
+
+/// Loads the Hub id or URL typed in the model box.
+fn load_typed_model(app: &AppRef) {
+    match Location::parse(&app.el.model_id.value()) {
+        Ok(location) => {
+            let source = LoadSource::Location(absolute(location));
+            spawn(app, async move |app| load(app, source, false, None).await)
+        }
+        Err(e) => app.show_error(&e),
+    }
+}
+
+fn load_file_list(app: &AppRef, list: web_sys::FileList) {
+    let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+    spawn(app, async move |app| load(app, LoadSource::Files(files), false, None).await);
+}
+
+pub fn wire(app: &AppRef) {
+    let a = app.clone();
+    dom::on::<Event>(&app.el.load_button, "click", move |_| load_typed_model(&a));
+    let a = app.clone();
+    dom::on::<KeyboardEvent>(&app.el.model_id, "keydown", move |e| {
+        if e.key() == "Enter" {
+            load_typed_model(&a);
+        }
+    });
+    let a = app.clone();
+    dom::on::<Event>(&app.el.file_input, "change", move |_| {
+        if let Some(list) = a.el.file_input.files() {
+            load_file_list(&a, list);
+        }
+    });
+    dom::on::<DragEvent>(&app.el.drop_zone, "dragover", move |e| e.prevent_default());
+    let a = app.clone();
+    dom::on::<DragEvent>(&app.el.drop_zone, "drop", move |e| {
+        e.prevent_default();
+        if let Some(list) = e.data_transfer().and_then(|d| d.files()) {
+            load_file_list(&a, list);
+        }
+    });
+}

@@ -1,0 +1,206 @@
+//! The text panel: the sentence (and an optional second one) as token chips to mask,
+//! Predict, Fill all, and the top-k for every mask.
+
+use web_sys::{Event, KeyboardEvent, MouseEvent};
+
+use super::tokens::{self, TokenState};
+use super::{AppRef, Phase, Shown, attention_panel, dom, model_panel, predictions, recover, spawn};
+use crate::client::RequestError;
+use crate::event_loop::sleep_ms;
+
+fn text_inputs(app: &AppRef) -> (String, Option<String>) {
+    let a = app.el.text.value();
+    let b = app.el.text_b.value();
+    (a, (!b.trim().is_empty()).then_some(b))
+}
+
+pub fn top_k(app: &AppRef) -> usize {
+    app.el.top_k.value().parse::<usize>().unwrap_or(5).clamp(1, 50)
+}
+
+/// Tokenizes the text boxes afresh (typed `[MASK]`s become masks). Replies that come
+/// back after a newer request was sent are dropped.
+pub async fn retokenize(app: &AppRef) {
+    let generation = app.tokenize_generation.get() + 1;
+    app.tokenize_generation.set(generation);
+    app.tokens_stale.set(true);
+    let (Some(worker), Some((mask_id, mask_token, positions))) = (
+        app.worker(),
+        app.info.borrow().as_ref().map(|i| (i.mask_id, i.mask_token.clone(), i.max_positions)),
+    ) else {
+        return;
+    };
+    let (a, b) = text_inputs(app);
+    if a.trim().is_empty() {
+        *app.tokens.borrow_mut() = TokenState::default();
+        dom::clear(&app.el.tokens);
+        app.tokens_stale.set(false);
+        return;
+    }
+    let result = worker.tokenize(&a, b.as_deref()).await;
+    if app.tokenize_generation.get() != generation {
+        return;
+    }
+    match result {
+        Ok(enc) => {
+            let tokens = TokenState::new(&enc, mask_id, &mask_token);
+            tokens::render(&app.el.tokens, &tokens);
+            let note = if tokens.truncated {
+                format!("{} tokens (cut to the model's {positions} positions)", tokens.len())
+            } else {
+                format!("{} tokens · click a token to mask it", tokens.len())
+            };
+            dom::set_text(&app.el.token_note, &note);
+            *app.tokens.borrow_mut() = tokens;
+            app.tokens_stale.set(false);
+        }
+        Err(e) => app.show_error(e.message()),
+    }
+}
+
+pub async fn retokenize_if_stale(app: &AppRef) {
+    if app.tokens_stale.get() {
+        retokenize(app).await;
+    }
+}
+
+/// Runs the model on the current tokens: predictions for every mask, then attentions.
+pub async fn predict(app: &AppRef) {
+    match app.phase() {
+        Phase::Idle => {}
+        // A run is under way: run again with the newest tokens when it ends.
+        Phase::Predicting => return app.predict_again.set(true),
+        _ => return,
+    }
+    app.set_phase(Phase::Predicting);
+    retokenize_if_stale(app).await;
+    let tokens = app.tokens.borrow().clone();
+    let Some(worker) = app.worker().filter(|_| !tokens.is_empty()) else {
+        return app.set_phase(Phase::Idle);
+    };
+    app.set_status("running");
+    let started = dom::now_ms();
+    let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k(app)).await;
+    let ms = dom::now_ms() - started;
+    match result {
+        Ok(analysis) => {
+            let runs = app.runs.get() + 1;
+            app.runs.set(runs);
+            let note = if runs == 1 { " (first run: includes compiling the GPU kernels)" } else { "" };
+            dom::set_text(&app.el.timing, &format!("inference {ms:.0} ms{note}"));
+            predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
+            let (layers, heads) = (analysis.layers, analysis.heads);
+            *app.shown.borrow_mut() = Some(Shown {
+                analysis,
+                labels: tokens.tokens.clone(),
+                boundary: tokens.segment_boundary(),
+            });
+            // The predictions are on screen before the maps are drawn.
+            sleep_ms(0).await;
+            attention_panel::fill_selects(app, layers, heads);
+            attention_panel::draw(app);
+            app.set_status("ready");
+            // Lets tests and benchmarks see that a run finished and how long it took.
+            dom::set_attr(&app.el.timing, "data-runs", &runs.to_string());
+            dom::set_attr(&app.el.timing, "data-ms", &format!("{ms:.1}"));
+            app.set_phase(Phase::Idle);
+        }
+        Err(RequestError::DeviceLost(e)) => {
+            app.set_phase(Phase::Idle);
+            return Box::pin(recover(app, &e, Some(model_panel::lost_reason()))).await;
+        }
+        // The worker's death is handled where it is noticed.
+        Err(RequestError::WorkerDied(_)) => return,
+        Err(RequestError::Failed(e)) => {
+            app.set_phase(Phase::Idle);
+            app.show_error(&e);
+        }
+    }
+    if app.predict_again.replace(false) {
+        Box::pin(predict(app)).await;
+    }
+}
+
+/// Fills every mask, most confident first, re-running the model after each.
+async fn fill_all(app: &AppRef) {
+    if app.phase() != Phase::Idle {
+        return;
+    }
+    retokenize_if_stale(app).await;
+    let Some(worker) = app.worker() else { return };
+    app.set_phase(Phase::Predicting);
+    app.set_status("filling every mask");
+    loop {
+        let tokens = app.tokens.borrow().clone();
+        if tokens.mask_positions().is_empty() {
+            break;
+        }
+        let analysis = match worker.analyze(&tokens.ids, &tokens.type_ids, 1).await {
+            Ok(a) => a,
+            Err(e) => {
+                app.set_phase(Phase::Idle);
+                return app.show_error(e.message());
+            }
+        };
+        let best = analysis
+            .masks
+            .iter()
+            .filter_map(|m| m.predictions.first().map(|p| (m.position, p.clone())))
+            .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability));
+        let Some((position, p)) = best else { break };
+        app.tokens.borrow_mut().fill(position, p.id, &p.token);
+        tokens::render(&app.el.tokens, &app.tokens.borrow());
+    }
+    app.set_phase(Phase::Idle);
+    predict(app).await;
+}
+
+pub fn wire(app: &AppRef) {
+    let inputs: [web_sys::Element; 2] = [app.el.text.clone().into(), app.el.text_b.clone().into()];
+    for input in inputs {
+        let a = app.clone();
+        dom::on::<Event>(&input, "input", move |_| spawn(&a, async |a| retokenize(a).await));
+    }
+    let a = app.clone();
+    dom::on::<KeyboardEvent>(&app.el.text, "keydown", move |e| {
+        if e.key() == "Enter" && !e.shift_key() {
+            e.prevent_default();
+            spawn(&a, async |a| predict(a).await);
+        }
+    });
+    let a = app.clone();
+    dom::on::<Event>(&app.el.predict, "click", move |_| spawn(&a, async |a| predict(a).await));
+    let a = app.clone();
+    dom::on::<Event>(&app.el.fill_all, "click", move |_| spawn(&a, async |a| fill_all(a).await));
+
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.tokens, "click", move |e| {
+        let Some(i) = dom::closest(&e, "[data-testid=\"token\"]").and_then(|c| dom::data_usize(&c, "data-index")) else {
+            return;
+        };
+        let whole_word = a.el.whole_word.checked() || e.shift_key();
+        a.tokens.borrow_mut().toggle(i, whole_word);
+        tokens::render(&a.el.tokens, &a.tokens.borrow());
+    });
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.tokens, "mouseover", move |e| {
+        let hover = dom::closest(&e, "[data-testid=\"token\"]").and_then(|c| dom::data_usize(&c, "data-index"));
+        attention_panel::set_hover(&a, hover);
+    });
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.tokens, "mouseleave", move |_| attention_panel::set_hover(&a, None));
+
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.predictions, "click", move |e| {
+        let Some(row) = dom::closest(&e, "[data-testid=\"prediction\"]") else {
+            return;
+        };
+        let (Some(position), Some(id)) = (dom::data_usize(&row, "data-mask-position"), dom::data_usize(&row, "data-token-id")) else {
+            return;
+        };
+        let token = row.get_attribute("data-token").unwrap_or_default();
+        a.tokens.borrow_mut().fill(position, id as u32, &token);
+        tokens::render(&a.el.tokens, &a.tokens.borrow());
+        spawn(&a, async |a| predict(a).await);
+    });
+}
