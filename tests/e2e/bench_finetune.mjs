@@ -3,7 +3,7 @@
 //   node tests/e2e/bench_finetune.mjs MODEL_DIR [dist] [steps]
 // Prints the first step (kernel compilation on WebGPU) and the median of the others.
 import { join, resolve } from 'node:path';
-import { root, fail, serve, startDriver, Page, setFineTune } from './browser.mjs';
+import { root, fail, bench, fineTuneEnd, Page, setFineTune } from './browser.mjs';
 
 const model = resolve(process.argv[2] ?? fail('usage: bench_finetune.mjs MODEL_DIR [dist] [steps]'));
 const dist = resolve(process.argv[3] ?? join(root, 'dist'));
@@ -13,11 +13,7 @@ const sentence = 'the old man walked slowly along the river, watching the boats 
   + 'on the water, of the storms and the quiet evenings, of the friends who had sailed with him and were gone.';
 const text = Array.from({ length: 8 }, () => `${sentence} ${sentence}`).join('\n');
 
-const server = await serve(dist, model);
-const site = `http://127.0.0.1:${server.address().port}/bert/`;
-const driver = await startDriver();
-let code = 0;
-try {
+const code = await bench('bench', dist, model, {}, async (site, driver) => {
   for (const [label, query] of [['webgpu', '&backend=webgpu'], ['cpu', '&backend=cpu']]) {
     const page = await Page.open(driver.base, { webgpu: true });
     try {
@@ -27,19 +23,11 @@ try {
       if (backend !== label) fail(`expected the ${label} backend, the page is on ${backend}`);
       await setFineTune(page, { steps, lr: '1e-4', batch: '8' }, text);
       await page.click(await page.find('finetune-start'));
-      const stats = await page.waitFor('the fine-tuning run to finish', () => page.js(
-        `const e = document.getElementById('finetune-stats'); return e.dataset.finished ? {...e.dataset, text: e.textContent} : null`),
-        1_800_000);
+      const stats = await fineTuneEnd(page);
       if (stats.finished !== 'true') fail(`the run ended with: ${stats.text}`);
       console.log(JSON.stringify({ backend: label, adapter: await page.js("return document.getElementById('adapter').textContent"), batch: 8, seq: 64, steps: +stats.steps,
         first_step_ms: +stats.firstStepMs, median_step_ms: +stats.warmStepMs }));
     } finally { await page.close(); }
   }
-} catch (e) {
-  console.error(`bench FAILED: ${e.message}`);
-  code = 1;
-} finally {
-  driver.proc.kill();
-  server.close();
-}
+});
 process.exit(code);

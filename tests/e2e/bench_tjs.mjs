@@ -5,7 +5,7 @@
 //   node tests/e2e/bench_tjs.mjs DIST TJS_NODE_MODULES NAME=MODEL_DIR[:webgpu] ...
 // Each MODEL_DIR holds both layouts (scripts/export_onnx.py). `:webgpu` adds the WebGPU rows.
 import { join, resolve } from 'node:path';
-import { fail, serve, startDriver, Page, setFineTune } from './browser.mjs';
+import { fail, bench, fineTuneEnd, Page, setFineTune } from './browser.mjs';
 
 const [distArg, modulesArg, ...specs] = process.argv.slice(2);
 if (!distArg || !modulesArg || specs.length === 0) fail('usage: bench_tjs.mjs DIST TJS_NODE_MODULES NAME=MODEL_DIR[:webgpu] ...');
@@ -20,9 +20,6 @@ for (const m of models) mounts[`models/${m.name}/`] = m.dir;
 const ITERS = +(process.env.BENCH_ITERS ?? 10);
 const SHORT = 'the capital of france is [MASK].';
 
-const server = await serve(resolve(distArg), models[0].dir, mounts);
-const site = `http://127.0.0.1:${server.address().port}/bert/`;
-const driver = await startDriver();
 
 // Runs in the page: loads our model through the JavaScript API, finds a text of exactly 128
 // tokens, and times tokenize + analyze (top-5 at the mask, every attention map).
@@ -37,17 +34,17 @@ const OURS = `const [name, backend, iters, short] = arguments;
   const out = { backend: m.backend().kind };
   for (const [label, text] of [['short', short], ['long', long]]) {
     const times = [];
-    let tokens = 0, top = '';
+    let tokens = 0, top = '', kernels = 0, reads = 0;
     for (let i = 0; i < iters + 1; i++) {
       const t0 = performance.now();
       const enc = await m.tokenize(text);
       const a = await m.analyze(enc.ids, enc.type_ids, 5);
       times.push(performance.now() - t0);
-      tokens = enc.ids.length; top = a.masks[0].predictions[0].token;
+      tokens = enc.ids.length; top = a.masks[0].predictions[0].token; kernels = a.kernels; reads = a.reads;
       if (!(a.attentions instanceof Float32Array) || a.attentions.length !== a.layers * a.heads * tokens * tokens) throw new Error('no attention maps');
     }
     const warm = times.slice(1).sort((x, y) => x - y);
-    out[label] = { tokens, first: times[0], median: warm[warm.length >> 1], top, text };
+    out[label] = { tokens, first: times[0], median: warm[warm.length >> 1], top, text, kernels, reads };
   }
   m.free();
   return out;`;
@@ -55,7 +52,7 @@ const OURS = `const [name, backend, iters, short] = arguments;
 // The same in transformers.js: fill-mask on the ONNX export, top 5.
 const THEIRS = `const [name, device, iters, texts] = arguments;
   const { pipeline, env } = await import('./tjs/transformers.min.js');
-  env.allowRemoteModels = false; env.allowLocalModels = true; env.localModelPath = new URL('models/', location.href).href;
+  env.allowRemoteModels = false; env.allowLocalModels = true; env.localModelPath = new URL('models/', location.href).pathname;
   env.useBrowserCache = false; env.backends.onnx.wasm.wasmPaths = new URL('ort/', location.href).href;
   const unmask = await pipeline('fill-mask', name, { device, dtype: 'fp32' });
   const out = { device };
@@ -76,8 +73,7 @@ const THEIRS = `const [name, device, iters, texts] = arguments;
 
 const rows = [];
 const f = (x) => x.toFixed(1);
-let code = 0;
-try {
+const code = await bench('bench', resolve(distArg), models[0].dir, mounts, async (site, driver) => {
   for (const m of models) {
     for (const [ours, theirs] of [['cpu', 'wasm'], ...(m.webgpu ? [['webgpu', 'webgpu']] : [])]) {
       const page = await Page.open(driver.base, { webgpu: true });
@@ -94,7 +90,7 @@ try {
           const row = { model: m.name, backend: `${a.backend} vs ${theirs}`, tokens: a[label].tokens,
             ours_ms: +f(a[label].median), theirs_ms: +f(b[label].median), ratio: +(b[label].median / a[label].median).toFixed(2),
             ours_first_ms: +f(a[label].first), theirs_first_ms: +f(b[label].first), top: `${a[label].top} / ${b[label].top}`,
-            longest_main_thread_task_ms: longest };
+            longest_main_thread_task_ms: longest, gpu_kernels: a[label].kernels, device_reads: a[label].reads };
           rows.push(row);
           console.log(JSON.stringify(row));
         }
@@ -123,20 +119,15 @@ try {
     await setFineTune(page, { steps: '3', lr: '1e-4', batch: '4' }, 'the cat sat on the mat.\nthe dog sat on the rug.');
     since = await page.now();
     await page.click(await page.find('finetune-start'));
-    const stats = await page.waitFor('the fine-tuning run', () => page.js(
-      `const e = document.getElementById('finetune-stats'); return e.dataset.finished ? {...e.dataset, text: e.textContent} : null`), 1_800_000);
+    const stats = await fineTuneEnd(page);
     const tuneTask = await page.longestTask(since);
     console.log(JSON.stringify({ app: big.name, backend: 'cpu', longest_task_predict_fill_attention_ms: predictTask,
       longest_task_finetune_ms: tuneTask, finetune: stats.text }));
   } finally { await page.close(); }
-} catch (e) {
-  console.error(`bench FAILED: ${e.message}`);
-  code = 1;
-} finally {
-  driver.proc.kill();
-  server.close();
+});
+console.log('\n| model | backend | tokens | ours (ms) | transformers.js (ms) | theirs / ours | GPU kernels, reads | longest main-thread task |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.model} | ${r.backend} | ${r.tokens} | ${r.ours_ms} | ${r.theirs_ms} | ${r.ratio}× | ${r.gpu_kernels}, ${r.device_reads} | ${r.longest_main_thread_task_ms} ms |`);
 }
-console.log('\n| model | backend | tokens | ours (ms) | transformers.js (ms) | theirs / ours | longest main-thread task |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.model} | ${r.backend} | ${r.tokens} | ${r.ours_ms} | ${r.theirs_ms} | ${r.ratio}× | ${r.longest_main_thread_task_ms} ms |`);
 process.exit(code);

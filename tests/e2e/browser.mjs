@@ -126,3 +126,27 @@ async function setFineTune(page, { steps, lr, batch }, text) {
   await page.clear(ft);
   await page.type(ft, text);
 }
+
+/** Waits for the fine-tuning run to end; its stats element's data (finished, steps, …) and text. */
+export function fineTuneEnd(page, timeoutMs = 1_800_000) {
+  return page.waitFor('the fine-tuning run to end', () => page.js(
+    `const e = document.getElementById('finetune-stats'); return e.dataset.finished ? {...e.dataset, text: e.textContent} : null`), timeoutMs);
+}
+
+/** A benchmark's frame: serves `dist` (the model at fixture/, `mounts` beside it), starts
+ *  chromedriver, runs `body(site, driver)` and says whether it failed; returns the exit code. */
+export async function bench(label, dist, model, mounts, body) {
+  const server = await serve(dist, model, mounts);
+  const site = `http://127.0.0.1:${server.address().port}/bert/`;
+  const driver = await startDriver();
+  try {
+    await body(site, driver);
+    return 0;
+  } catch (e) {
+    console.error(`${label} FAILED: ${e.message}`);
+    return 1;
+  } finally {
+    driver.proc.kill();
+    server.close();
+  }
+}

@@ -93,7 +93,7 @@ impl BertModel {
             tokens: &'a [String],
             masks: &'a [bert_burn::inference::MaskPredictions],
         }
-        js(&Out { tokens: &enc.tokens, masks: &analysis.masks })
+        js(&Out { tokens: &enc.tokens, masks: &analysis.analysis.masks })
     }
 }
 

@@ -280,18 +280,25 @@ impl ModelWorker {
         Ok((reply, maps))
     }
 
-    pub async fn analyze(&self, ids: &[u32], type_ids: &[u32], top_k: usize) -> Result<Analysis, RequestError> {
+    pub async fn analyze(&self, ids: &[u32], type_ids: &[u32], top_k: usize) -> Result<Analyzed, RequestError> {
         match self.analyze_maps(ids, type_ids, top_k).await? {
-            (Reply::Analysis { masks, layers, heads, seq }, maps) => Ok(Analysis {
-                masks,
-                layers,
-                heads,
-                seq,
-                attentions: maps.to_vec(),
+            (Reply::Analysis { masks, layers, heads, seq, kernels, reads }, maps) => Ok(Analyzed {
+                analysis: Analysis { masks, layers, heads, seq, attentions: maps.to_vec() },
+                kernels,
+                reads,
             }),
             (other, _) => Err(unexpected(&other)),
         }
     }
+}
+
+/// A forward pass's results, and what it cost the device.
+pub struct Analyzed {
+    pub analysis: Analysis,
+    /// GPU kernels launched (0 on the CPU backend).
+    pub kernels: usize,
+    /// Device-to-host reads.
+    pub reads: usize,
 }
 
 fn unexpected(reply: &Reply) -> RequestError {

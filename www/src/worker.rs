@@ -6,6 +6,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cubecl_runtime::logging::{LaunchObservation, LaunchObserver};
 
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -248,9 +252,23 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
     }
 }
 
+/// Counts the GPU kernels launched while it is installed (cubecl's launch observer).
+#[derive(Default)]
+struct LaunchCount(AtomicUsize);
+
+impl LaunchObserver for LaunchCount {
+    fn launched(&self, _kernel: &'static str) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     let session = current()?;
-    let analysis = match session.analyze(ids, type_ids, top_k).await {
+    let count = Arc::new(LaunchCount::default());
+    let watching = LaunchObservation::new(count.clone());
+    let result = session.analyze(ids, type_ids, top_k).await;
+    drop(watching);
+    let analysis = match result {
         Ok(a) => a,
         Err(e) => return Err(failure_after(e).await),
     };
@@ -262,6 +280,9 @@ async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
         layers: analysis.layers,
         heads: analysis.heads,
         seq: analysis.seq,
+        kernels: count.0.load(Ordering::Relaxed),
+        // `bert_burn::inference::analyze` reads the mask rows and the maps in one transaction.
+        reads: 1,
     };
     Ok((reply, Some(maps.into()), vec![buffer]))
 }

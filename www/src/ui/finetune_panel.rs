@@ -64,7 +64,7 @@ async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     if tokens.is_empty() {
         return None;
     }
-    worker.analyze(&tokens.ids, &tokens.type_ids, text_panel::top_k(app)).await.ok().map(|a| a.masks)
+    worker.analyze(&tokens.ids, &tokens.type_ids, text_panel::top_k(app)).await.ok().map(|a| a.analysis.masks)
 }
 
 /// The median of `values`, `None` when there are none.

@@ -5,7 +5,7 @@ use web_sys::{Event, KeyboardEvent, MouseEvent};
 
 use super::tokens::{self, TokenState};
 use super::{AppRef, Phase, Shown, attention_panel, dom, model_panel, predictions, recover, spawn};
-use crate::client::RequestError;
+use crate::client::{Analyzed, RequestError};
 use crate::event_loop::sleep_ms;
 
 fn text_inputs(app: &AppRef) -> (String, Option<String>) {
@@ -83,11 +83,13 @@ pub async fn predict(app: &AppRef) {
     let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k(app)).await;
     let ms = dom::now_ms() - started;
     match result {
-        Ok(analysis) => {
+        Ok(Analyzed { analysis, kernels, reads }) => {
             let runs = app.runs.get() + 1;
             app.runs.set(runs);
             let note = if runs == 1 { " (first run: includes compiling the GPU kernels)" } else { "" };
-            dom::set_text(&app.el.timing, &format!("inference {ms:.0} ms{note}"));
+            let device = if kernels > 0 { format!(" · {kernels} GPU kernels, {reads} read") } else { String::new() };
+            dom::set_text(&app.el.timing, &format!("inference {ms:.0} ms{device}{note}"));
+            dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
             let (layers, heads) = (analysis.layers, analysis.heads);
             *app.shown.borrow_mut() = Some(Shown {
@@ -136,7 +138,7 @@ async fn fill_all(app: &AppRef) {
             break;
         }
         let analysis = match worker.analyze(&tokens.ids, &tokens.type_ids, 1).await {
-            Ok(a) => a,
+            Ok(a) => a.analysis,
             Err(e) => {
                 app.set_phase(Phase::Idle);
                 return app.show_error(e.message());
