@@ -78,6 +78,7 @@ pub fn device_lost() -> bool {
 
 /// The CPU backend, with the reason the page is on it.
 pub fn cpu(reason: Option<String>) -> Backend {
+    crate::run_static_constructors();
     Backend {
         device: bert_burn::device::cpu(),
         info: BackendInfo {
@@ -92,6 +93,8 @@ pub fn cpu(reason: Option<String>) -> Backend {
 
 /// Opens the backend for `preference`: WebGPU if it can, else the CPU with a reason.
 pub async fn open(preference: Preference) -> Backend {
+    // Burn's GPU runtime needs them, and an embedder (a test harness) may not run `start`.
+    crate::run_static_constructors();
     if preference == Preference::Cpu {
         return cpu(Some("the CPU backend was chosen (?backend=cpu)".into()));
     }

@@ -282,7 +282,7 @@ impl ModelWorker {
 
     pub async fn analyze(&self, ids: &[u32], type_ids: &[u32], top_k: usize) -> Result<Analyzed, RequestError> {
         match self.analyze_maps(ids, type_ids, top_k).await? {
-            (Reply::Analysis { masks, layers, heads, seq, kernels, reads }, maps) => Ok(Analyzed {
+            (Reply::Analysis { masks, layers, heads, seq, kernels, reads, .. }, maps) => Ok(Analyzed {
                 analysis: Analysis { masks, layers, heads, seq, attentions: maps.to_vec() },
                 kernels,
                 reads,

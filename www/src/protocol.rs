@@ -64,8 +64,17 @@ pub enum Reply {
     Loaded(ModelInfo),
     Tokens(Encoding),
     /// The attention maps, `[layer][head][query][key]`, are the payload. `kernels`: GPU
-    /// kernels launched for it (0 on the CPU backend); `reads`: device-to-host reads.
-    Analysis { masks: Vec<MaskPredictions>, layers: usize, heads: usize, seq: usize, kernels: usize, reads: usize },
+    /// kernels launched for it (0 on the CPU backend), `kernel_names` by kind ("name ×n");
+    /// `reads`: device-to-host reads.
+    Analysis {
+        masks: Vec<MaskPredictions>,
+        layers: usize,
+        heads: usize,
+        seq: usize,
+        kernels: usize,
+        kernel_names: Vec<String>,
+        reads: usize,
+    },
     FineTuned(FineTuneSummary),
     /// `config.json` and the tokenizer's file name; the payload is `{weights, tokenizer}`.
     Exported { config_json: String, tokenizer_file: String, finetuned: bool },

@@ -7,7 +7,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cubecl_runtime::logging::{LaunchObservation, LaunchObserver};
 
@@ -71,6 +70,7 @@ fn post_event(id: u32, event: &Event) {
 /// listens for requests, and tells the page it is ready.
 #[wasm_bindgen(js_name = workerMain)]
 pub fn worker_main() {
+    crate::run_static_constructors();
     // A panic is a bug: say what it was before the trap ends the worker.
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
@@ -252,13 +252,43 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
     }
 }
 
-/// Counts the GPU kernels launched while it is installed (cubecl's launch observer).
+/// Counts the GPU kernels launched while it is installed (cubecl's launch observer), by name.
 #[derive(Default)]
-struct LaunchCount(AtomicUsize);
+struct LaunchCount(std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>);
 
 impl LaunchObserver for LaunchCount {
-    fn launched(&self, _kernel: &'static str) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+    fn launched(&self, kernel: &'static str) {
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(kernel).or_default() += 1;
+        }
+    }
+}
+
+impl LaunchCount {
+    /// All launches, and `name ×count` lines, most launched first.
+    fn summary(&self) -> (usize, Vec<String>) {
+        let counts = self.0.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut lines: Vec<(&str, usize)> = counts.into_iter().collect();
+        lines.sort_by(|a, b| b.1.cmp(&a.1));
+        let total = lines.iter().map(|(_, n)| n).sum();
+        (total, lines.into_iter().map(|(name, n)| format!("{} ×{n}", short_kernel_name(name))).collect())
+    }
+}
+
+/// `a::b::KernelBinop<x::AddOp>` → `KernelBinop<AddOp>`: the kernel and, when it is one
+/// short word, its first type argument (which operation); the rest of the path is noise.
+fn short_kernel_name(name: &str) -> String {
+    let last = |path: &str| path.rsplit("::").next().unwrap_or(path).trim().to_string();
+    match name.split_once('<') {
+        Some((kernel, args)) => {
+            let first = last(args.split([',', '<', '>']).next().unwrap_or(""));
+            if !first.is_empty() && first.len() <= 16 {
+                format!("{}<{first}>", last(kernel))
+            } else {
+                last(kernel)
+            }
+        }
+        None => last(name),
     }
 }
 
@@ -275,12 +305,14 @@ async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     // Copied once into a typed array that is then transferred, not copied again.
     let maps = Float32Array::from(&analysis.attentions[..]);
     let buffer = maps.buffer().into();
+    let (kernels, kernel_names) = count.summary();
     let reply = Reply::Analysis {
         masks: analysis.masks,
         layers: analysis.layers,
         heads: analysis.heads,
         seq: analysis.seq,
-        kernels: count.0.load(Ordering::Relaxed),
+        kernels,
+        kernel_names,
         // `bert_burn::inference::analyze` reads the mask rows and the maps in one transaction.
         reads: 1,
     };

@@ -298,7 +298,7 @@ fn protocol_messages_round_trip_through_js() {
         assert_eq!(back, request);
     }
     let replies = vec![
-        Reply::Analysis { masks: vec![], layers: 2, heads: 4, seq: 7, kernels: 90, reads: 1 },
+        Reply::Analysis { masks: vec![], layers: 2, heads: 4, seq: 7, kernels: 90, kernel_names: vec!["matmul ×90".into()], reads: 1 },
         Reply::Exported { config_json: "{}".into(), tokenizer_file: "vocab.txt".into(), finetuned: true },
         Reply::Done,
         Reply::Flag { value: true },
