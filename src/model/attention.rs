@@ -25,9 +25,9 @@ impl BertSelfAttention {
     /// Returns the context `[batch, seq, hidden]` and probabilities `[batch, heads, seq, seq]`.
     pub fn forward(&self, hidden: Tensor<3>, additive_mask: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
         let [batch, seq, width] = hidden.dims();
-        let q = self.split_heads(self.query.forward(hidden.clone()));
-        let k = self.split_heads(self.key.forward(hidden.clone()));
-        let v = self.split_heads(self.value.forward(hidden));
+        let q = self.split_heads(super::linear::linear(&self.query, hidden.clone()));
+        let k = self.split_heads(super::linear::linear(&self.key, hidden.clone()));
+        let v = self.split_heads(super::linear::linear(&self.value, hidden));
 
         let scaling = (self.head_dim as f64).powf(-0.5);
         let scores = q.matmul(k.swap_dims(2, 3)) * scaling + additive_mask;
@@ -50,7 +50,7 @@ pub struct BertSelfOutput {
 
 impl BertSelfOutput {
     pub fn forward(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(self.dense.forward(hidden) + input)
+        self.layer_norm.forward(super::linear::linear(&self.dense, hidden) + input)
     }
 }
 

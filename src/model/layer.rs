@@ -16,7 +16,7 @@ pub struct BertIntermediate {
 
 impl BertIntermediate {
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
-        apply_activation(self.act, self.dense.forward(hidden))
+        apply_activation(self.act, super::linear::linear(&self.dense, hidden))
     }
 }
 
@@ -29,7 +29,7 @@ pub struct BertOutput {
 
 impl BertOutput {
     pub fn forward(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(self.dense.forward(hidden) + input)
+        self.layer_norm.forward(super::linear::linear(&self.dense, hidden) + input)
     }
 }
 

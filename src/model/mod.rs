@@ -11,6 +11,7 @@ mod embeddings;
 mod head;
 pub mod init;
 mod layer;
+mod linear;
 
 pub use activation::apply_activation;
 pub use attention::{BertAttention, BertSelfAttention, BertSelfOutput};
