@@ -9,6 +9,7 @@ pub mod backend;
 pub mod client;
 pub mod event_loop;
 pub mod finetune;
+pub mod kernel_count;
 pub mod model_files;
 pub mod protocol;
 pub mod session;

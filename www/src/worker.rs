@@ -6,9 +6,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
-
-use cubecl_runtime::logging::{LaunchObservation, LaunchObserver};
 
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -19,6 +16,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::backend;
 use crate::event_loop::{now_ms, sleep_ms};
 use crate::finetune::FineTuner;
+use crate::kernel_count::KernelCount;
 use crate::model_files::{self, ModelFiles};
 use crate::protocol::{
     Event, Failure, FineTuneSummary, ModelInfo, Reply, Request, Source, StepReport, envelope, field, from_js, to_js,
@@ -252,52 +250,11 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
     }
 }
 
-/// Counts the GPU kernels launched while it is installed (cubecl's launch observer), by name.
-#[derive(Default)]
-struct LaunchCount(std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>);
-
-impl LaunchObserver for LaunchCount {
-    fn launched(&self, kernel: &'static str) {
-        if let Ok(mut counts) = self.0.lock() {
-            *counts.entry(kernel).or_default() += 1;
-        }
-    }
-}
-
-impl LaunchCount {
-    /// All launches, and `name ×count` lines, most launched first.
-    fn summary(&self) -> (usize, Vec<String>) {
-        let counts = self.0.lock().map(|c| c.clone()).unwrap_or_default();
-        let mut lines: Vec<(&str, usize)> = counts.into_iter().collect();
-        lines.sort_by(|a, b| b.1.cmp(&a.1));
-        let total = lines.iter().map(|(_, n)| n).sum();
-        (total, lines.into_iter().map(|(name, n)| format!("{} ×{n}", short_kernel_name(name))).collect())
-    }
-}
-
-/// `a::b::KernelBinop<x::AddOp>` → `KernelBinop<AddOp>`: the kernel and, when it is one
-/// short word, its first type argument (which operation); the rest of the path is noise.
-fn short_kernel_name(name: &str) -> String {
-    let last = |path: &str| path.rsplit("::").next().unwrap_or(path).trim().to_string();
-    match name.split_once('<') {
-        Some((kernel, args)) => {
-            let first = last(args.split([',', '<', '>']).next().unwrap_or(""));
-            if !first.is_empty() && first.len() <= 16 {
-                format!("{}<{first}>", last(kernel))
-            } else {
-                last(kernel)
-            }
-        }
-        None => last(name),
-    }
-}
-
 async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     let session = current()?;
-    let count = Arc::new(LaunchCount::default());
-    let watching = LaunchObservation::new(count.clone());
+    let count = KernelCount::start();
     let result = session.analyze(ids, type_ids, top_k).await;
-    drop(watching);
+    let (kernels, kernel_names) = count.finish();
     let analysis = match result {
         Ok(a) => a,
         Err(e) => return Err(failure_after(e).await),
@@ -305,7 +262,6 @@ async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     // Copied once into a typed array that is then transferred, not copied again.
     let maps = Float32Array::from(&analysis.attentions[..]);
     let buffer = maps.buffer().into();
-    let (kernels, kernel_names) = count.summary();
     let reply = Reply::Analysis {
         masks: analysis.masks,
         layers: analysis.layers,

@@ -319,6 +319,22 @@ fn protocol_messages_round_trip_through_js() {
     assert!(from_js::<Request>(wasm_bindgen::JsValue::from_str("predict")).is_err());
 }
 
+#[wasm_bindgen_test]
+fn kernel_names_are_shortened_to_the_kernel_and_its_operation() {
+    use bert_web::kernel_count::short_kernel_name;
+    assert_eq!(
+        short_kernel_name("burn_cubecl::kernel::binary::kernel_binop::KernelBinop<burn_cubecl::kernel::binary::AddOp>"),
+        "KernelBinop<AddOp>"
+    );
+    assert_eq!(short_kernel_name("cubecl_std::tensor::contiguous::base::copy_kernel::CopyKernel"), "CopyKernel");
+    // A long first argument (a whole matmul configuration) is dropped.
+    assert_eq!(
+        short_kernel_name("m::MatmulEntry<cubek_matmul::multi_level::args::VeryLongArgumentName, x::Y>"),
+        "MatmulEntry"
+    );
+    assert_eq!(short_kernel_name(""), "");
+}
+
 fn test_state(text: &str, text_b: Option<&str>) -> TokenState {
     let tok = BertTokenizer::from_json(TOKENIZER, 128).unwrap();
     let enc = tok.encode(text, text_b).unwrap();
