@@ -119,17 +119,10 @@ impl Session {
         top_k: usize,
     ) -> Result<Analysis, String> {
         let p = &self.pipeline;
+        // Whether a failure was a lost GPU is the worker's to tell (it waits for the signal).
         analyze(&p.model, ids, type_ids, &p.tokenizer, top_k, &p.device)
             .await
-            .map_err(|e| {
-                if crate::backend::device_lost() {
-                    format!(
-                        "the WebGPU device was lost ({e}); reload the model to continue on the CPU"
-                    )
-                } else {
-                    e.to_string()
-                }
-            })
+            .map_err(|e| e.to_string())
     }
 
     pub fn mask_id(&self) -> u32 {

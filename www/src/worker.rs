@@ -89,13 +89,7 @@ pub fn worker_main() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let on_rejection = Closure::<dyn FnMut(web_sys::PromiseRejectionEvent)>::new(|e: web_sys::PromiseRejectionEvent| {
-        let reason = e.reason();
-        let text = reason
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.to_string()))
-            .or_else(|| reason.as_string())
-            .unwrap_or_else(|| "an unknown error".into());
-        post_fatal(&format!("the model's worker failed: {text}"));
+        post_fatal(&format!("the model's worker failed: {}", crate::client::js_message(&e.reason())));
     });
     let _ = scope().add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());
     on_rejection.forget();
@@ -153,9 +147,10 @@ fn current() -> Result<Rc<Session>, Failure> {
         .ok_or_else(|| Failure::new("no model is loaded yet"))
 }
 
-/// A failed GPU read: a lost device (reported a moment after the read fails) or not.
-async fn failure_after(message: String) -> Failure {
-    let device_lost = backend::lost_after_failure(1000).await;
+/// A failed device read on `session`'s backend: a lost WebGPU device (reported a moment
+/// after the read fails, so this waits for it) or not. The CPU backend has no device to lose.
+async fn failure_after(session: &Session, message: String) -> Failure {
+    let device_lost = session.backend.kind == "webgpu" && backend::lost_after_failure(1000).await;
     Failure { message, device_lost }
 }
 
@@ -183,7 +178,7 @@ async fn load(
         vocab_size: c.vocab_size,
         max_positions: c.max_position_embeddings,
         parameters: parameter_count(c),
-        config: serde_json::from_str(&c.to_json()).unwrap_or_default(),
+        config: serde_json::to_value(c).unwrap_or_default(),
         backend: session.backend.clone(),
         mask_id: session.mask_id(),
         mask_token: session.mask_token().to_string(),
@@ -257,7 +252,15 @@ async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     let (kernels, kernel_names) = count.finish();
     let analysis = match result {
         Ok(a) => a,
-        Err(e) => return Err(failure_after(e).await),
+        Err(e) => {
+            let failure = failure_after(&session, e).await;
+            let message = if failure.device_lost {
+                format!("the WebGPU device was lost ({})", failure.message)
+            } else {
+                failure.message
+            };
+            return Err(Failure { message, ..failure });
+        }
     };
     // Copied once into a typed array that is then transferred, not copied again.
     let maps = Float32Array::from(&analysis.attentions[..]);
@@ -322,7 +325,7 @@ async fn run_steps(id: u32, session: &Rc<Session>, text: &str, options: &crate::
     }
     let done = tuner.steps_done();
     if let Some(e) = failure {
-        let failure = failure_after(e).await;
+        let failure = failure_after(session, e).await;
         // The first line says what failed; wgpu's chain of causes and backtrace follow.
         let cause = failure.message.lines().next().unwrap_or_default().to_string();
         let message = if failure.device_lost {

@@ -170,9 +170,8 @@ pub async fn recover(app: &AppRef, message: &str, cpu_reason: Option<String>) {
     }
     let lost_tuning = app.finetuned.replace(false);
     app.set_phase(Phase::Recovering);
-    if let Some(w) = app.worker.borrow_mut().take() {
-        drop(w);
-    }
+    // Dropping the last handle ends the old worker (if it is not gone already).
+    app.worker.borrow_mut().take();
     let note = if lost_tuning { " (the fine-tuned weights were lost with it)" } else { "" };
     let source = app.last_good.borrow().clone();
     let text = match &source {
