@@ -156,8 +156,8 @@ impl BertConfig {
             return Err(BertError::Config("expected a JSON object".into()));
         }
         // The path names the offending key: "hidden_size: invalid type: string ...".
-        let config: BertConfig =
-            serde_path_to_error::deserialize(value).map_err(|e| BertError::Config(e.to_string()))?;
+        let config: BertConfig = serde_path_to_error::deserialize(value)
+            .map_err(|e| BertError::Config(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }

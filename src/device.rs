@@ -22,7 +22,9 @@ impl Backend {
             "cpu" | "flex" => Ok(Self::Cpu),
             "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
             "cuda" => Ok(Self::Cuda),
-            other => Err(BertError::Input(format!("unknown backend `{other}` (use cpu, wgpu or cuda)"))),
+            other => Err(BertError::Input(format!(
+                "unknown backend `{other}` (use cpu, wgpu or cuda)"
+            ))),
         }
     }
 }

@@ -21,7 +21,9 @@ pub enum BertError {
         actual: Vec<usize>,
     },
 
-    #[error("tensor `{name}` has dtype {dtype}; only floating-point tensors (F32, F16, BF16, F64) can be weights")]
+    #[error(
+        "tensor `{name}` has dtype {dtype}; only floating-point tensors (F32, F16, BF16, F64) can be weights"
+    )]
     UnsupportedDtype { name: String, dtype: String },
 
     #[error("invalid tokenizer: {0}")]

@@ -53,7 +53,12 @@ struct Tally {
 impl Tally {
     fn add(&mut self, logits: &[f32], target: usize) {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let log_sum = logits.iter().map(|&l| ((l - max) as f64).exp()).sum::<f64>().ln() + max as f64;
+        let log_sum = logits
+            .iter()
+            .map(|&l| ((l - max) as f64).exp())
+            .sum::<f64>()
+            .ln()
+            + max as f64;
         let t = logits[target];
         // Rank = how many logits beat the target (ties count against it, as argmax would not pick it).
         let rank = logits.iter().filter(|&&l| l > t).count();
@@ -110,7 +115,11 @@ where
         sequences += batch.len();
 
         let types: Vec<Vec<u32>> = batch.iter().map(|(ids, _)| vec![0; ids.len()]).collect();
-        let seqs: Vec<(&[u32], &[u32])> = batch.iter().zip(&types).map(|((ids, _), t)| (&ids[..], &t[..])).collect();
+        let seqs: Vec<(&[u32], &[u32])> = batch
+            .iter()
+            .zip(&types)
+            .map(|((ids, _), t)| (&ids[..], &t[..]))
+            .collect();
         let inputs = make_inputs(model, &seqs, tokenizer.pad_id(), device)?;
         let [_, width] = inputs.attention_mask.dims();
         let mut index = Vec::new();

@@ -20,11 +20,22 @@ pub struct InputTensors {
 
 /// Pads `sequences` (ids, type ids) to the longest with `pad_id`, checking them against
 /// the model's limits so a mismatched tokenizer is an error, not garbage or a panic.
-pub fn make_inputs(model: &BertForMaskedLM, sequences: &[(&[u32], &[u32])], pad_id: u32, device: &Device) -> Result<InputTensors> {
+pub fn make_inputs(
+    model: &BertForMaskedLM,
+    sequences: &[(&[u32], &[u32])],
+    pad_id: u32,
+    device: &Device,
+) -> Result<InputTensors> {
     let cfg = model.config();
-    let seq = sequences.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0);
+    let seq = sequences
+        .iter()
+        .map(|(ids, _)| ids.len())
+        .max()
+        .unwrap_or(0);
     if sequences.is_empty() || seq == 0 {
-        return Err(BertError::Input("nothing to run: the batch is empty".into()));
+        return Err(BertError::Input(
+            "nothing to run: the batch is empty".into(),
+        ));
     }
     if seq > cfg.max_position_embeddings {
         return Err(BertError::Input(format!(
@@ -144,7 +155,12 @@ pub async fn logits_at(
 
 /// Logits `[rows.len(), vocab]` at flattened positions (`b * seq + t`) of a batch: the
 /// encoder sees every token, the vocabulary projection runs on those rows only.
-pub fn logits_at_rows(model: &BertForMaskedLM, inputs: InputTensors, rows: Vec<i64>, device: &Device) -> Tensor<2> {
+pub fn logits_at_rows(
+    model: &BertForMaskedLM,
+    inputs: InputTensors,
+    rows: Vec<i64>,
+    device: &Device,
+) -> Tensor<2> {
     let [batch, seq] = inputs.attention_mask.dims();
     let out = model.bert.forward(
         inputs.input_ids,
@@ -152,7 +168,9 @@ pub fn logits_at_rows(model: &BertForMaskedLM, inputs: InputTensors, rows: Vec<i
         inputs.attention_mask,
         OutputOptions::NONE,
     );
-    let hidden = out.last_hidden_state.reshape([batch * seq, model.config().hidden_size]);
+    let hidden = out
+        .last_hidden_state
+        .reshape([batch * seq, model.config().hidden_size]);
     let n = rows.len();
     let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), device);
     model.mlm_logits(hidden.select(0, index))
@@ -175,7 +193,12 @@ pub async fn forward_host(
     device: &Device,
 ) -> Result<HostForward> {
     let inputs = make_inputs(model, &[(ids, type_ids)], pad_id, device)?;
-    let out = model.forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::ALL);
+    let out = model.forward(
+        inputs.input_ids,
+        inputs.token_type_ids,
+        inputs.attention_mask,
+        OutputOptions::ALL,
+    );
     let mut hidden_states = Vec::new();
     for h in out.hidden_states {
         hidden_states.push(read_f32(h).await?);
@@ -207,7 +230,16 @@ pub async fn fill_mask(
             tokenizer.mask_token()
         )));
     }
-    predict_at(model, &encoding.ids, &encoding.type_ids, &positions, tokenizer, top_k, device).await
+    predict_at(
+        model,
+        &encoding.ids,
+        &encoding.type_ids,
+        &positions,
+        tokenizer,
+        top_k,
+        device,
+    )
+    .await
 }
 
 /// Top-k predictions at the given positions of one sequence.
@@ -254,11 +286,23 @@ pub async fn fill_iteratively(
     let mut ids = encoding.ids.clone();
     let mut remaining = mask_positions(&ids, tokenizer.mask_id());
     if remaining.is_empty() {
-        return Err(BertError::Input(format!("the text has no {} token to fill", tokenizer.mask_token())));
+        return Err(BertError::Input(format!(
+            "the text has no {} token to fill",
+            tokenizer.mask_token()
+        )));
     }
     let mut steps = Vec::new();
     while !remaining.is_empty() {
-        let masks = predict_at(model, &ids, &encoding.type_ids, &remaining, tokenizer, 1, device).await?;
+        let masks = predict_at(
+            model,
+            &ids,
+            &encoding.type_ids,
+            &remaining,
+            tokenizer,
+            1,
+            device,
+        )
+        .await?;
         let (position, best) = masks
             .into_iter()
             .filter_map(|m| m.predictions.into_iter().next().map(|p| (m.position, p)))
@@ -329,7 +373,10 @@ pub async fn analyze(
     if !positions.is_empty() {
         let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
         let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [positions.len()]), device);
-        let hidden = out.last_hidden_state.reshape([seq, hidden_size]).select(0, index);
+        let hidden = out
+            .last_hidden_state
+            .reshape([seq, hidden_size])
+            .select(0, index);
         read = read.register(model.mlm_logits(hidden));
     }
     let mut data = read
@@ -340,12 +387,17 @@ pub async fn analyze(
         .map(data_to_f32);
     let mut attentions = Vec::with_capacity(layers * heads * seq * seq);
     for _ in 0..layers {
-        let map = data.next().ok_or_else(|| BertError::Device("the device returned too few attention maps".into()))??;
+        let map = data.next().ok_or_else(|| {
+            BertError::Device("the device returned too few attention maps".into())
+        })??;
         attentions.extend_from_slice(&map);
     }
     let mut masks = Vec::with_capacity(positions.len());
     if let Some(logits) = data.next() {
-        for (&position, row) in positions.iter().zip(logits?.chunks(model.config().vocab_size)) {
+        for (&position, row) in positions
+            .iter()
+            .zip(logits?.chunks(model.config().vocab_size))
+        {
             masks.push(MaskPredictions {
                 position,
                 predictions: top_k_predictions(row, top_k, tokenizer),

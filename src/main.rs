@@ -114,9 +114,15 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let p = open(&model, &backend)?;
             let enc = p.tokenizer.encode(&text, pair.as_deref())?;
-            let masks = pollster::block_on(fill_mask(&p.model, &enc, &p.tokenizer, top_k, &p.device))?;
+            let masks =
+                pollster::block_on(fill_mask(&p.model, &enc, &p.tokenizer, top_k, &p.device))?;
             let joint = if fill_all {
-                Some(pollster::block_on(fill_iteratively(&p.model, &enc, &p.tokenizer, &p.device))?)
+                Some(pollster::block_on(fill_iteratively(
+                    &p.model,
+                    &enc,
+                    &p.tokenizer,
+                    &p.device,
+                ))?)
             } else {
                 None
             };
@@ -128,23 +134,33 @@ fn run(cli: Cli) -> Result<()> {
                     "masks": masks,
                 });
                 if let Some((steps, ids)) = &joint {
-                    out["fill_all"] = json!({"steps": steps, "ids": ids, "text": p.tokenizer.decode(ids)?});
+                    out["fill_all"] =
+                        json!({"steps": steps, "ids": ids, "text": p.tokenizer.decode(ids)?});
                 }
                 println!("{out}");
             } else {
                 if enc.truncated {
-                    eprintln!("note: the text was truncated to {} tokens", p.tokenizer.max_length());
+                    eprintln!(
+                        "note: the text was truncated to {} tokens",
+                        p.tokenizer.max_length()
+                    );
                 }
                 println!("tokens: {}", enc.tokens.join(" "));
                 for m in &masks {
                     println!("mask at position {}:", m.position);
                     for pred in &m.predictions {
-                        println!("  {:<16} {:>8.4}  (id {})", pred.token, pred.probability, pred.id);
+                        println!(
+                            "  {:<16} {:>8.4}  (id {})",
+                            pred.token, pred.probability, pred.id
+                        );
                     }
                 }
                 if let Some((steps, ids)) = &joint {
                     for s in steps {
-                        println!("fill position {} with {} ({:.4})", s.position, s.token, s.probability);
+                        println!(
+                            "fill position {} with {} ({:.4})",
+                            s.position, s.token, s.probability
+                        );
                     }
                     println!("filled: {}", p.tokenizer.decode(ids)?);
                 }
@@ -170,34 +186,63 @@ fn run(cli: Cli) -> Result<()> {
             let (t, h, v) = (enc.len(), cfg.hidden_size, cfg.vocab_size);
             let f32s = |xs: &[u32]| xs.iter().map(|&x| x as f32).collect::<Vec<_>>();
             let mut tensors = vec![
-                ("input_ids".to_string(), HostTensor::new(vec![1, t], &f32s(&enc.ids), StoreDtype::F32)),
-                ("token_type_ids".to_string(), HostTensor::new(vec![1, t], &f32s(&enc.type_ids), StoreDtype::F32)),
-                ("logits".to_string(), HostTensor::new(vec![1, t, v], &host.logits, StoreDtype::F32)),
+                (
+                    "input_ids".to_string(),
+                    HostTensor::new(vec![1, t], &f32s(&enc.ids), StoreDtype::F32),
+                ),
+                (
+                    "token_type_ids".to_string(),
+                    HostTensor::new(vec![1, t], &f32s(&enc.type_ids), StoreDtype::F32),
+                ),
+                (
+                    "logits".to_string(),
+                    HostTensor::new(vec![1, t, v], &host.logits, StoreDtype::F32),
+                ),
             ];
             for (i, hs) in host.hidden_states.iter().enumerate() {
-                tensors.push((format!("hidden_states.{i}"), HostTensor::new(vec![1, t, h], hs, StoreDtype::F32)));
+                tensors.push((
+                    format!("hidden_states.{i}"),
+                    HostTensor::new(vec![1, t, h], hs, StoreDtype::F32),
+                ));
             }
             let heads = cfg.num_attention_heads;
             for (i, a) in host.attentions.iter().enumerate() {
-                tensors.push((format!("attentions.{i}"), HostTensor::new(vec![1, heads, t, t], a, StoreDtype::F32)));
+                tensors.push((
+                    format!("attentions.{i}"),
+                    HostTensor::new(vec![1, heads, t, t], a, StoreDtype::F32),
+                ));
             }
             let bytes = write_safetensors(&tensors)?;
-            std::fs::write(&out, bytes).map_err(|e| BertError::io(format!("cannot write {}", out.display()), e))?;
-            eprintln!("wrote {} tensors for {t} tokens to {}", tensors.len(), out.display());
+            std::fs::write(&out, bytes)
+                .map_err(|e| BertError::io(format!("cannot write {}", out.display()), e))?;
+            eprintln!(
+                "wrote {} tensors for {t} tokens to {}",
+                tensors.len(),
+                out.display()
+            );
         }
         Command::Convert { model, out, dtype } => {
             let dtype = StoreDtype::parse(&dtype)?;
             let p = open(&model, "cpu")?;
             save_dir(&p.model, &out, dtype)?;
             // Carry the tokenizer files along so the output is a complete checkpoint.
-            for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
+            for name in [
+                "tokenizer.json",
+                "vocab.txt",
+                "tokenizer_config.json",
+                "special_tokens_map.json",
+            ] {
                 let src = model.join(name);
                 if src.exists() {
                     std::fs::copy(&src, out.join(name))
                         .map_err(|e| BertError::io(format!("cannot copy {}", src.display()), e))?;
                 }
             }
-            eprintln!("saved {} in {}", out.display(), format!("{dtype:?}").to_lowercase());
+            eprintln!(
+                "saved {} in {}",
+                out.display(),
+                format!("{dtype:?}").to_lowercase()
+            );
         }
         Command::Bench {
             model,
@@ -220,7 +265,9 @@ fn run(cli: Cli) -> Result<()> {
                 )));
             }
             // Deterministic ids in the vocabulary, away from the special tokens.
-            let ids: Vec<u32> = (0..seq).map(|i| (1000 + 37 * i as u32) % cfg.vocab_size as u32).collect();
+            let ids: Vec<u32> = (0..seq)
+                .map(|i| (1000 + 37 * i as u32) % cfg.vocab_size as u32)
+                .collect();
             let types = vec![0u32; seq];
             let run_once = || -> Result<f64> {
                 let start = Instant::now();
@@ -238,7 +285,9 @@ fn run(cli: Cli) -> Result<()> {
             for _ in 0..warmup {
                 run_once()?;
             }
-            let mut times = (0..iters.max(1)).map(|_| run_once()).collect::<Result<Vec<_>>>()?;
+            let mut times = (0..iters.max(1))
+                .map(|_| run_once())
+                .collect::<Result<Vec<_>>>()?;
             times.sort_by(f64::total_cmp);
             let median = times[times.len() / 2];
             let mean = times.iter().sum::<f64>() / times.len() as f64;
@@ -253,7 +302,14 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// Training throughput: tokens per second of full MLM steps on random packed data.
-fn bench_train(model: &PathBuf, backend: &str, seq: usize, batch: usize, iters: usize, warmup: usize) -> Result<()> {
+fn bench_train(
+    model: &PathBuf,
+    backend: &str,
+    seq: usize,
+    batch: usize,
+    iters: usize,
+    warmup: usize,
+) -> Result<()> {
     use bert_burn::train::data::{Masking, Rng, make_batch};
     use bert_burn::train::{MlmTrainer, TrainConfig};
     let device = device::open(Backend::parse(backend)?)?.autodiff();
@@ -268,7 +324,11 @@ fn bench_train(model: &PathBuf, backend: &str, seq: usize, batch: usize, iters: 
     let masking = Masking::for_tokenizer(&p.tokenizer);
     let mut rng = Rng::new(0);
     let sequences: Vec<Vec<u32>> = (0..batch)
-        .map(|_| (0..seq).map(|_| rng.range(masking.first_regular_id, cfg.vocab_size as u32)).collect())
+        .map(|_| {
+            (0..seq)
+                .map(|_| rng.range(masking.first_regular_id, cfg.vocab_size as u32))
+                .collect()
+        })
         .collect();
     let mut trainer = MlmTrainer::new(TrainConfig {
         total_steps: warmup + iters + 1,
@@ -279,7 +339,8 @@ fn bench_train(model: &PathBuf, backend: &str, seq: usize, batch: usize, iters: 
     for i in 0..warmup + iters.max(1) {
         let data = make_batch(&sequences, &masking, &mut rng);
         let start = Instant::now();
-        let (next, _) = pollster::block_on(trainer.step(model, &data, p.tokenizer.pad_id(), &device))?;
+        let (next, _) =
+            pollster::block_on(trainer.step(model, &data, p.tokenizer.pad_id(), &device))?;
         model = next;
         if i >= warmup {
             times.push(start.elapsed().as_secs_f64() * 1e3);

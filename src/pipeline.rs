@@ -26,7 +26,12 @@ pub enum TokenizerFiles<'a> {
 
 impl Pipeline {
     /// Builds everything from the files' contents, checking that they belong together.
-    pub fn from_bytes(config_json: &str, weights: &[u8], tokenizer: TokenizerFiles<'_>, device: Device) -> Result<Self> {
+    pub fn from_bytes(
+        config_json: &str,
+        weights: &[u8],
+        tokenizer: TokenizerFiles<'_>,
+        device: Device,
+    ) -> Result<Self> {
         let config = BertConfig::from_json(config_json)?;
         let max_len = config.max_position_embeddings;
         let tokenizer = match tokenizer {
@@ -56,13 +61,18 @@ impl Pipeline {
     pub fn load_dir(dir: &std::path::Path, device: Device) -> Result<Self> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| BertError::io(format!("cannot read {}", path.display()), e))
+            std::fs::read(&path)
+                .map_err(|e| BertError::io(format!("cannot read {}", path.display()), e))
         };
         let text = |name: &str| {
-            String::from_utf8(read(name)?).map_err(|_| BertError::Input(format!("{name} is not UTF-8 text")))
+            String::from_utf8(read(name)?)
+                .map_err(|_| BertError::Input(format!("{name} is not UTF-8 text")))
         };
         if !dir.is_dir() {
-            return Err(BertError::Input(format!("model directory {} does not exist", dir.display())));
+            return Err(BertError::Input(format!(
+                "model directory {} does not exist",
+                dir.display()
+            )));
         }
         let config = text("config.json")?;
         let weights = read("model.safetensors")?;

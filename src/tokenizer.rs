@@ -54,14 +54,19 @@ const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 impl BertTokenizer {
     /// From the contents of `tokenizer.json`.
     pub fn from_json(bytes: &[u8], max_length: usize) -> Result<Self> {
-        let inner = Tokenizer::from_bytes(bytes).map_err(|e| BertError::Tokenizer(format!("tokenizer.json: {e}")))?;
+        let inner = Tokenizer::from_bytes(bytes)
+            .map_err(|e| BertError::Tokenizer(format!("tokenizer.json: {e}")))?;
         Self::wrap(inner, "[MASK]", max_length)
     }
 
     /// From `vocab.txt` (one token per line, id = line number) and, optionally, the
     /// contents of `tokenizer_config.json`, building the pipeline `BertTokenizerFast`
     /// builds: BERT normalizer, BERT pre-tokenizer, WordPiece, `[CLS] A [SEP] B [SEP]`.
-    pub fn from_vocab(vocab_txt: &str, tokenizer_config: Option<&str>, max_length: usize) -> Result<Self> {
+    pub fn from_vocab(
+        vocab_txt: &str,
+        tokenizer_config: Option<&str>,
+        max_length: usize,
+    ) -> Result<Self> {
         let cfg: serde_json::Value = match tokenizer_config {
             Some(text) => serde_json::from_str(text)
                 .map_err(|e| BertError::Tokenizer(format!("tokenizer_config.json: {e}")))?,
@@ -70,7 +75,10 @@ impl BertTokenizer {
         let flag = |key: &str| cfg.get(key).and_then(|v| v.as_bool());
         let name = |key: &str, default: &str| {
             cfg.get(key)
-                .and_then(|v| v.as_str().or_else(|| v.get("content").and_then(|c| c.as_str())))
+                .and_then(|v| {
+                    v.as_str()
+                        .or_else(|| v.get("content").and_then(|c| c.as_str()))
+                })
                 .unwrap_or(default)
                 .to_string()
         };
@@ -111,23 +119,34 @@ impl BertTokenizer {
             .map_err(|e| BertError::Tokenizer(format!("vocab.txt: {e}")))?;
         let mut inner = Tokenizer::new(model);
         inner
-            .with_normalizer(Some(BertNormalizer::new(true, chinese, strip_accents, lowercase)))
+            .with_normalizer(Some(BertNormalizer::new(
+                true,
+                chinese,
+                strip_accents,
+                lowercase,
+            )))
             .with_pre_tokenizer(Some(BertPreTokenizer))
             .with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))))
             .with_decoder(Some(WordPieceDecoder::new("##".into(), true)));
-        let specials: Vec<AddedToken> = [pad, unk, name("cls_token", "[CLS]"), name("sep_token", "[SEP]"), mask.clone()]
-            .into_iter()
-            .filter(|t| inner.token_to_id(t).is_some())
-            .map(|t| AddedToken::from(t, true))
-            .collect();
+        let specials: Vec<AddedToken> = [
+            pad,
+            unk,
+            name("cls_token", "[CLS]"),
+            name("sep_token", "[SEP]"),
+            mask.clone(),
+        ]
+        .into_iter()
+        .filter(|t| inner.token_to_id(t).is_some())
+        .map(|t| AddedToken::from(t, true))
+        .collect();
         inner.add_special_tokens(&specials);
         Self::wrap(inner, &mask, max_length)
     }
 
     fn wrap(mut inner: Tokenizer, mask_token: &str, max_length: usize) -> Result<Self> {
-        let mask_id = inner
-            .token_to_id(mask_token)
-            .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no mask token `{mask_token}`")))?;
+        let mask_id = inner.token_to_id(mask_token).ok_or_else(|| {
+            BertError::Tokenizer(format!("the vocabulary has no mask token `{mask_token}`"))
+        })?;
         // Padding is ours to do per batch; truncation follows the model's position limit.
         inner.with_padding(None);
         let mut plain = inner.clone();

@@ -4,8 +4,8 @@
 mod common;
 
 use bert_burn::checkpoint::{
-    HostTensor, SafetensorsFile, StoreDtype, load_from_bytes, load_with_config, read_f32, to_safetensors,
-    write_safetensors,
+    HostTensor, SafetensorsFile, StoreDtype, load_from_bytes, load_with_config, read_f32,
+    to_safetensors, write_safetensors,
 };
 use bert_burn::inference::make_inputs;
 use bert_burn::model::OutputOptions;
@@ -24,7 +24,10 @@ fn files(name: &str) -> (String, Vec<u8>) {
 /// Splits a safetensors file into its JSON header and data, and joins them back.
 fn split(bytes: &[u8]) -> (Value, Vec<u8>) {
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    (serde_json::from_slice(&bytes[8..8 + n]).unwrap(), bytes[8 + n..].to_vec())
+    (
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap(),
+        bytes[8 + n..].to_vec(),
+    )
 }
 
 fn join(header: &Value, data: &[u8]) -> Vec<u8> {
@@ -52,14 +55,21 @@ fn without(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<u8> {
 }
 
 fn load_err(config: &str, weights: &[u8]) -> BertError {
-    load_from_bytes(config, weights, &device::cpu()).err().expect("loading must fail")
+    load_from_bytes(config, weights, &device::cpu())
+        .err()
+        .expect("loading must fail")
 }
 
 fn logits_for(model: &BertForMaskedLM, ids: &[u32]) -> Vec<f32> {
     let types = vec![0; ids.len()];
     let d = device::cpu();
     let inputs = make_inputs(model, &[(ids, &types)], 0, &d).unwrap();
-    let out = model.forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::NONE);
+    let out = model.forward(
+        inputs.input_ids,
+        inputs.token_type_ids,
+        inputs.attention_mask,
+        OutputOptions::NONE,
+    );
     pollster::block_on(read_f32(out.logits)).unwrap()
 }
 
@@ -74,11 +84,19 @@ fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically()
         let file = SafetensorsFile::parse(&bytes).unwrap();
         let mut keys = file.names();
         keys.sort();
-        let expected: Vec<String> = serde_json::from_value(all[format!("{name}#hf_keys")].clone()).unwrap();
-        assert_eq!(keys, expected, "{name}: saved keys differ from transformers' own");
+        let expected: Vec<String> =
+            serde_json::from_value(all[format!("{name}#hf_keys")].clone()).unwrap();
+        assert_eq!(
+            keys, expected,
+            "{name}: saved keys differ from transformers' own"
+        );
 
         let reloaded = load_with_config(p.model.config(), &bytes, &device::cpu()).unwrap();
-        assert_eq!(logits_for(&p.model, &IDS), logits_for(&reloaded, &IDS), "{name}: round trip changed logits");
+        assert_eq!(
+            logits_for(&p.model, &IDS),
+            logits_for(&reloaded, &IDS),
+            "{name}: round trip changed logits"
+        );
     }
 }
 
@@ -89,8 +107,15 @@ fn saves_in_half_precision() {
     for (dtype, tol) in [(StoreDtype::F16, 0.05), (StoreDtype::BF16, 0.3)] {
         let bytes = pollster::block_on(to_safetensors(&p.model, dtype)).unwrap();
         let (header, _) = split(&bytes);
-        let want = if dtype == StoreDtype::F16 { "F16" } else { "BF16" };
-        assert_eq!(header["bert.embeddings.word_embeddings.weight"]["dtype"], want);
+        let want = if dtype == StoreDtype::F16 {
+            "F16"
+        } else {
+            "BF16"
+        };
+        assert_eq!(
+            header["bert.embeddings.word_embeddings.weight"]["dtype"],
+            want
+        );
         assert_eq!(header["__metadata__"]["format"], "pt");
         let reloaded = load_with_config(p.model.config(), &bytes, &device::cpu()).unwrap();
         let d = max_abs_diff("half logits", &logits_for(&reloaded, &IDS), &f32_logits);
@@ -109,7 +134,14 @@ fn config_round_trips() {
     // Missing keys take transformers' defaults.
     let defaults = BertConfig::from_json("{}").unwrap();
     assert_eq!(defaults, BertConfig::default());
-    assert_eq!((defaults.vocab_size, defaults.hidden_size, defaults.num_hidden_layers), (30522, 768, 12));
+    assert_eq!(
+        (
+            defaults.vocab_size,
+            defaults.hidden_size,
+            defaults.num_hidden_layers
+        ),
+        (30522, 768, 12)
+    );
     assert_eq!(defaults.layer_norm_eps, 1e-12);
 }
 
@@ -118,14 +150,21 @@ fn truncated_file_is_an_error() {
     let (config, bytes) = files("gelu-f32");
     for len in [0, 4, 8, 100, bytes.len() / 2, bytes.len() - 1] {
         let err = load_err(&config, &bytes[..len]);
-        assert!(matches!(err, BertError::Safetensors(_)), "{len} bytes: {err}");
+        assert!(
+            matches!(err, BertError::Safetensors(_)),
+            "{len} bytes: {err}"
+        );
     }
 }
 
 #[test]
 fn corrupt_file_is_an_error() {
     let (config, _) = files("gelu-f32");
-    for bad in [&b"this is not a safetensors file at all"[..], &[0xff; 64][..], &[8, 0, 0, 0, 0, 0, 0, 0, b'{', b'{'][..]] {
+    for bad in [
+        &b"this is not a safetensors file at all"[..],
+        &[0xff; 64][..],
+        &[8, 0, 0, 0, 0, 0, 0, 0, b'{', b'{'][..],
+    ] {
         let err = load_err(&config, bad);
         assert!(matches!(err, BertError::Safetensors(_)), "{err}");
     }
@@ -143,14 +182,18 @@ fn header_that_lies_about_sizes_is_an_error() {
 
     // Offsets past the end of the data.
     let (mut header, data) = split(&bytes);
-    header[name]["data_offsets"] = serde_json::json!([data.len() as u64 + 16, data.len() as u64 + 32]);
+    header[name]["data_offsets"] =
+        serde_json::json!([data.len() as u64 + 16, data.len() as u64 + 32]);
     let err = load_err(&config, &join(&header, &data));
     assert!(matches!(err, BertError::Safetensors(_)), "{err}");
 
     // A header length beyond the file.
     let mut lying = bytes.clone();
     lying[..8].copy_from_slice(&(bytes.len() as u64 * 2).to_le_bytes());
-    assert!(matches!(load_err(&config, &lying), BertError::Safetensors(_)));
+    assert!(matches!(
+        load_err(&config, &lying),
+        BertError::Safetensors(_)
+    ));
 }
 
 #[test]
@@ -173,7 +216,10 @@ fn wrong_shape_is_an_error_naming_the_tensor_and_both_shapes() {
     // Same number of elements, other shape: only the shape check can catch it.
     header[name]["shape"] = serde_json::json!([64, 128]);
     let msg = load_err(&config, &join(&header, &data)).to_string();
-    assert!(msg.contains(name) && msg.contains("[64, 128]") && msg.contains("[128, 64]"), "{msg}");
+    assert!(
+        msg.contains(name) && msg.contains("[64, 128]") && msg.contains("[128, 64]"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -201,11 +247,17 @@ fn invalid_config_is_an_error() {
         ("not json", "config"),
         ("[1, 2, 3]", "object"),
         (r#"{"hidden_size": "big"}"#, "hidden_size"),
-        (r#"{"hidden_size": 64, "num_attention_heads": 5}"#, "multiple"),
+        (
+            r#"{"hidden_size": 64, "num_attention_heads": 5}"#,
+            "multiple",
+        ),
         (r#"{"hidden_act": "swiglu"}"#, "swiglu"),
         (r#"{"model_type": "roberta"}"#, "roberta"),
         (r#"{"num_hidden_layers": 0}"#, "num_hidden_layers"),
-        (r#"{"position_embedding_type": "relative_key"}"#, "relative_key"),
+        (
+            r#"{"position_embedding_type": "relative_key"}"#,
+            "relative_key",
+        ),
     ];
     for (config, needle) in cases {
         let err = load_err(config, &bytes);

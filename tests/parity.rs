@@ -35,69 +35,153 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
             let a = texts[0].as_str().unwrap();
             let pair = texts[1].as_str();
             let enc = p.tokenizer.encode(a, pair).unwrap();
-            let len = golden_mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
-            let ids: Vec<u32> = golden_ids[b * seq..b * seq + len].iter().map(|&x| x as u32).collect();
-            let types: Vec<u32> = golden_types[b * seq..b * seq + len].iter().map(|&x| x as u32).collect();
+            let len = golden_mask[b * seq..(b + 1) * seq]
+                .iter()
+                .filter(|&&m| m == 1.0)
+                .count();
+            let ids: Vec<u32> = golden_ids[b * seq..b * seq + len]
+                .iter()
+                .map(|&x| x as u32)
+                .collect();
+            let types: Vec<u32> = golden_types[b * seq..b * seq + len]
+                .iter()
+                .map(|&x| x as u32)
+                .collect();
             assert_eq!(enc.ids, ids, "{}", what("ids"));
             assert_eq!(enc.type_ids, types, "{}", what("type_ids"));
             assert_eq!(enc.truncated, case_name == "long", "{}", what("truncated"));
             encodings.push(enc);
         }
 
-        let seqs: Vec<(&[u32], &[u32])> = encodings.iter().map(|e| (&e.ids[..], &e.type_ids[..])).collect();
+        let seqs: Vec<(&[u32], &[u32])> = encodings
+            .iter()
+            .map(|e| (&e.ids[..], &e.type_ids[..]))
+            .collect();
         let inputs = make_inputs(&p.model, &seqs, p.tokenizer.pad_id(), &p.device).unwrap();
-        let out = p.model.forward(inputs.input_ids, inputs.token_type_ids, inputs.attention_mask, OutputOptions::ALL);
+        let out = p.model.forward(
+            inputs.input_ids,
+            inputs.token_type_ids,
+            inputs.attention_mask,
+            OutputOptions::ALL,
+        );
         let block = |t| pollster::block_on(read_f32(t)).unwrap();
 
         let (logit_shape, logits) = golden.get(&format!("{case_name}.logits"));
-        assert_eq!(out.logits.dims().to_vec(), logit_shape, "{}", what("logits shape"));
+        assert_eq!(
+            out.logits.dims().to_vec(),
+            logit_shape,
+            "{}",
+            what("logits shape")
+        );
         assert_close(&what("logits"), &block(out.logits), &logits, LOGIT_TOL);
 
-        assert_eq!(out.hidden_states.len(), p.model.config().num_hidden_layers + 1);
+        assert_eq!(
+            out.hidden_states.len(),
+            p.model.config().num_hidden_layers + 1
+        );
         for (i, h) in out.hidden_states.into_iter().enumerate() {
             let (_, expected) = golden.get(&format!("{case_name}.hidden_states.{i}"));
-            assert_close(&what(&format!("hidden_states.{i}")), &block(h), &expected, HIDDEN_TOL);
+            assert_close(
+                &what(&format!("hidden_states.{i}")),
+                &block(h),
+                &expected,
+                HIDDEN_TOL,
+            );
         }
         assert_eq!(out.attentions.len(), p.model.config().num_hidden_layers);
         for (i, a) in out.attentions.into_iter().enumerate() {
             let (shape, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
             assert_eq!(a.dims().to_vec(), shape);
             let a = pollster::block_on(read_f32(a)).unwrap();
-            assert_close(&what(&format!("attentions.{i}")), &a, &expected, ATTENTION_TOL);
+            assert_close(
+                &what(&format!("attentions.{i}")),
+                &a,
+                &expected,
+                ATTENTION_TOL,
+            );
         }
 
         // Fill-mask: same top-5 ids as transformers, probabilities alike.
         for top in case["top5"].as_array().unwrap() {
             let b = top["batch"].as_u64().unwrap() as usize;
             let position = top["position"].as_u64().unwrap() as usize;
-            let preds = pollster::block_on(fill_mask(&p.model, &encodings[b], &p.tokenizer, 5, &p.device)).unwrap();
-            let mask = preds.iter().find(|m| m.position == position).expect("mask position predicted");
+            let preds = pollster::block_on(fill_mask(
+                &p.model,
+                &encodings[b],
+                &p.tokenizer,
+                5,
+                &p.device,
+            ))
+            .unwrap();
+            let mask = preds
+                .iter()
+                .find(|m| m.position == position)
+                .expect("mask position predicted");
             let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
-            let expected: Vec<u64> = top["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+            let expected: Vec<u64> = top["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect();
             assert_eq!(ids, expected, "{}", what("top-5 ids"));
-            for (ours, theirs) in mask.predictions.iter().zip(top["probs"].as_array().unwrap()) {
+            for (ours, theirs) in mask
+                .predictions
+                .iter()
+                .zip(top["probs"].as_array().unwrap())
+            {
                 let theirs = theirs.as_f64().unwrap() as f32;
-                assert!((ours.probability - theirs).abs() < 1e-5, "{}: {} vs {theirs}", what("probability"), ours.probability);
+                assert!(
+                    (ours.probability - theirs).abs() < 1e-5,
+                    "{}: {} vs {theirs}",
+                    what("probability"),
+                    ours.probability
+                );
             }
         }
 
         // The browser's single pass (attentions stacked + mask rows) gives the same numbers.
         if encodings.len() == 1 {
             let enc = &encodings[0];
-            let analysis = pollster::block_on(analyze(&p.model, &enc.ids, &enc.type_ids, &p.tokenizer, 5, &p.device)).unwrap();
+            let analysis = pollster::block_on(analyze(
+                &p.model,
+                &enc.ids,
+                &enc.type_ids,
+                &p.tokenizer,
+                5,
+                &p.device,
+            ))
+            .unwrap();
             let layers = p.model.config().num_hidden_layers;
-            assert_eq!((analysis.layers, analysis.heads, analysis.seq), (layers, p.model.config().num_attention_heads, seq));
+            assert_eq!(
+                (analysis.layers, analysis.heads, analysis.seq),
+                (layers, p.model.config().num_attention_heads, seq)
+            );
             let per_layer = analysis.attentions.len() / layers;
             for i in 0..layers {
                 let (_, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
                 let ours = &analysis.attentions[i * per_layer..(i + 1) * per_layer];
-                assert_close(&what(&format!("analyze attentions.{i}")), ours, &expected, ATTENTION_TOL);
+                assert_close(
+                    &what(&format!("analyze attentions.{i}")),
+                    ours,
+                    &expected,
+                    ATTENTION_TOL,
+                );
             }
             for top in case["top5"].as_array().unwrap() {
                 let position = top["position"].as_u64().unwrap() as usize;
-                let mask = analysis.masks.iter().find(|m| m.position == position).expect("analyze predicts every mask");
+                let mask = analysis
+                    .masks
+                    .iter()
+                    .find(|m| m.position == position)
+                    .expect("analyze predicts every mask");
                 let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
-                let expected: Vec<u64> = top["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+                let expected: Vec<u64> = top["ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect();
                 assert_eq!(ids, expected, "{}", what("analyze top-5 ids"));
             }
         }

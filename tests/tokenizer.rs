@@ -31,7 +31,11 @@ fn check_against_golden(tok: &BertTokenizer, source: &str) {
         assert_eq!(enc.type_ids, types, "{what}: type ids");
         assert_eq!(enc.offsets, offsets, "{what}: offsets (characters)");
         assert_eq!(enc.word_ids, word_ids, "{what}: word ids");
-        assert_eq!(enc.truncated, case["truncated"].as_bool().unwrap(), "{what}: truncated");
+        assert_eq!(
+            enc.truncated,
+            case["truncated"].as_bool().unwrap(),
+            "{what}: truncated"
+        );
     }
 }
 
@@ -53,10 +57,17 @@ fn vocab_txt_fallback_matches_python_tokenizers() {
 fn typed_mask_is_the_mask_token_and_special() {
     let tok = BertTokenizer::from_json(read("tokenizer.json").as_bytes(), 512).unwrap();
     let enc = tok.encode("Paris is the [MASK] of France.", None).unwrap();
-    let at = enc.tokens.iter().position(|t| t == "[MASK]").expect("mask token kept whole");
+    let at = enc
+        .tokens
+        .iter()
+        .position(|t| t == "[MASK]")
+        .expect("mask token kept whole");
     assert_eq!(enc.ids[at], tok.mask_id());
     assert!(enc.special[at]);
-    assert!(enc.special[0] && enc.special[enc.len() - 1], "[CLS] and [SEP] are special");
+    assert!(
+        enc.special[0] && enc.special[enc.len() - 1],
+        "[CLS] and [SEP] are special"
+    );
     assert!(!enc.special[1]);
 }
 
@@ -83,13 +94,21 @@ fn empty_text_is_an_error() {
 #[test]
 fn invalid_tokenizer_files_are_errors() {
     for bad in ["", "{", "{\"model\": 3}", "[1, 2]"] {
-        let err = BertTokenizer::from_json(bad.as_bytes(), 512).err().expect("must fail");
+        let err = BertTokenizer::from_json(bad.as_bytes(), 512)
+            .err()
+            .expect("must fail");
         assert!(err.to_string().contains("tokenizer"), "{err}");
     }
-    let err = BertTokenizer::from_vocab("", None, 512).err().expect("empty vocab fails");
+    let err = BertTokenizer::from_vocab("", None, 512)
+        .err()
+        .expect("empty vocab fails");
     assert!(err.to_string().contains("empty"), "{err}");
-    let err = BertTokenizer::from_vocab("[PAD]\n[UNK]\nhello\n", None, 512).err().expect("no [CLS]");
+    let err = BertTokenizer::from_vocab("[PAD]\n[UNK]\nhello\n", None, 512)
+        .err()
+        .expect("no [CLS]");
     assert!(err.to_string().contains("[CLS]"), "{err}");
-    let err = BertTokenizer::from_vocab("[PAD]\n[UNK]\n", Some("{not json"), 512).err().expect("bad config");
+    let err = BertTokenizer::from_vocab("[PAD]\n[UNK]\n", Some("{not json"), 512)
+        .err()
+        .expect("bad config");
     assert!(err.to_string().contains("tokenizer_config.json"), "{err}");
 }

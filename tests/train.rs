@@ -35,10 +35,24 @@ fn one_adamw_step_matches_pytorch() {
     let emb = &p.model.bert.embeddings.word_embeddings.weight;
     let (_, want) = golden.get("grad.bert.embeddings.word_embeddings.weight");
     // Tied: the decoder's gradient flows into the embedding matrix too.
-    assert_rel("grad word embeddings", &read(emb.val().grad(&grads).unwrap()), &want, 1e-5);
-    let query = &p.model.bert.encoder.layer[1].attention.self_attention.query.weight;
+    assert_rel(
+        "grad word embeddings",
+        &read(emb.val().grad(&grads).unwrap()),
+        &want,
+        1e-5,
+    );
+    let query = &p.model.bert.encoder.layer[1]
+        .attention
+        .self_attention
+        .query
+        .weight;
     let (_, want) = golden.get("grad.bert.encoder.layer.1.attention.self.query.weight");
-    assert_rel("grad query", &read(query.val().grad(&grads).unwrap().transpose()), &want, 1e-5);
+    assert_rel(
+        "grad query",
+        &read(query.val().grad(&grads).unwrap().transpose()),
+        &want,
+        1e-5,
+    );
     let bias = &p.model.cls.predictions.bias;
     let (_, want) = golden.get("grad.cls.predictions.bias");
     let got = pollster::block_on(read_f32(bias.val().grad(&grads).unwrap())).unwrap();
@@ -57,7 +71,12 @@ fn one_adamw_step_matches_pytorch() {
     }
     let after = mlm_loss(&model, &batch, 0, &device).unwrap();
     let (_, want) = golden.get("loss_after");
-    assert_rel("loss after", &pollster::block_on(read_f32(after)).unwrap(), &want, 1e-5);
+    assert_rel(
+        "loss after",
+        &pollster::block_on(read_f32(after)).unwrap(),
+        &want,
+        1e-5,
+    );
 }
 
 #[test]
@@ -85,7 +104,9 @@ fn a_batch_without_targets_is_an_error() {
         type_ids: vec![vec![0; 4]],
         labels: vec![vec![-100; 4]],
     };
-    let err = mlm_loss(&p.model, &batch, 0, &device).err().expect("no targets");
+    let err = mlm_loss(&p.model, &batch, 0, &device)
+        .err()
+        .expect("no targets");
     assert!(err.to_string().contains("masked position"), "{err}");
 }
 
@@ -140,7 +161,9 @@ fn training_learns_to_use_context() {
     for _ in 0..steps {
         let seqs: Vec<Vec<u32>> = (0..16).map(|_| doubled(&mut rng, 12, vocab)).collect();
         let batch = make_batch(&seqs, &masking, &mut rng);
-        model = pollster::block_on(trainer.step(model, &batch, 0, &device)).unwrap().0;
+        model = pollster::block_on(trainer.step(model, &batch, 0, &device))
+            .unwrap()
+            .0;
     }
 
     // Held-out sequences, one token of each pair masked: the partner gives it away.
@@ -153,14 +176,29 @@ fn training_learns_to_use_context() {
         let answer = seq[position];
         seq[position] = 4;
         let types = vec![0; seq.len()];
-        let logits =
-            pollster::block_on(bert_burn::inference::logits_at(&model, &seq, &types, &[position], 0, &plain)).unwrap();
-        let best = logits[0].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let logits = pollster::block_on(bert_burn::inference::logits_at(
+            &model,
+            &seq,
+            &types,
+            &[position],
+            0,
+            &plain,
+        ))
+        .unwrap();
+        let best = logits[0]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
         right += usize::from(best as u32 == answer);
         total += 1;
     }
     // Without context the best possible is 1 in 59; with it, nearly all.
-    assert!(right * 10 >= total * 9, "only {right}/{total} masked tokens recovered from context");
+    assert!(
+        right * 10 >= total * 9,
+        "only {right}/{total} masked tokens recovered from context"
+    );
 }
 
 /// The local-attention initialisation: keys equal queries in every layer, positions are
@@ -180,7 +218,9 @@ fn local_attention_init_ties_keys_to_queries_and_orders_positions() {
         ..BertConfig::default()
     };
     let device = device::cpu();
-    let model = BertForMaskedLM::init(&config, &device).unwrap().with_local_attention_init(0.1);
+    let model = BertForMaskedLM::init(&config, &device)
+        .unwrap()
+        .with_local_attention_init(0.1);
     let read = |t| pollster::block_on(read_f32::<2>(t)).unwrap();
     for layer in &model.bert.encoder.layer {
         let a = &layer.attention.self_attention;
@@ -196,6 +236,9 @@ fn local_attention_init_ties_keys_to_queries_and_orders_positions() {
     assert!((row(0)[1] - scale).abs() < 1e-6, "cos(0) at BERT's scale");
     assert!(row(0)[0].abs() < 1e-6, "sin(0)");
     for i in [5, 20, 40] {
-        assert!(dot(row(i), row(i + 1)) > dot(row(i), row(i + 20)), "position {i}");
+        assert!(
+            dot(row(i), row(i + 1)) > dot(row(i), row(i + 20)),
+            "position {i}"
+        );
     }
 }

@@ -9,7 +9,8 @@ use bert_burn::train::data::{Masking, Packer, Rng, make_batch};
 use common::fixtures;
 
 fn tokenizer() -> BertTokenizer {
-    let json = std::fs::read(fixtures().join("tokenizer/bert-base-uncased/tokenizer.json")).unwrap();
+    let json =
+        std::fs::read(fixtures().join("tokenizer/bert-base-uncased/tokenizer.json")).unwrap();
     BertTokenizer::from_json(&json, 512).unwrap()
 }
 
@@ -34,7 +35,10 @@ fn packing_makes_full_sequences_and_keeps_every_token_in_order() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(seqs.len(), stream.len() / 30);
-    let (cls, sep) = (tok.token_to_id("[CLS]").unwrap(), tok.token_to_id("[SEP]").unwrap());
+    let (cls, sep) = (
+        tok.token_to_id("[CLS]").unwrap(),
+        tok.token_to_id("[SEP]").unwrap(),
+    );
     let mut packed = Vec::new();
     for s in &seqs {
         assert_eq!(s.len(), 32);
@@ -49,10 +53,14 @@ fn packing_makes_full_sequences_and_keeps_every_token_in_order() {
 fn masking_follows_bert_15_percent_and_80_10_10() {
     let tok = tokenizer();
     let masking = Masking::for_tokenizer(&tok);
-    let seqs: Vec<Vec<u32>> = Packer::new(paragraphs().into_iter().cycle().take(2000).map(Ok), tok.clone(), 128)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let seqs: Vec<Vec<u32>> = Packer::new(
+        paragraphs().into_iter().cycle().take(2000).map(Ok),
+        tok.clone(),
+        128,
+    )
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap();
     let mut rng = Rng::new(42);
     let batch = make_batch(&seqs, &masking, &mut rng);
     let (mut regular, mut selected, mut masked, mut random, mut kept) = (0usize, 0usize, 0, 0, 0);
@@ -113,7 +121,11 @@ fn fine_tuning_text_gives_masked_batches_of_its_lines() {
     let text = "the cat sat on the mat.\n\n  \nthe dog ran in the park and the sun was out all day long.\n";
     let mut data = SentenceBatches::new(text, tok, 8, 4, 1).unwrap();
     // The second line is longer than 6 word pieces: it is cut, nothing is dropped.
-    let pieces: usize = text.lines().filter(|l| !l.trim().is_empty()).map(|l| tok.encode_plain(l).unwrap().len().div_ceil(6)).sum();
+    let pieces: usize = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| tok.encode_plain(l).unwrap().len().div_ceil(6))
+        .sum();
     assert_eq!(data.len(), pieces);
     let cls = tok.token_to_id("[CLS]").unwrap();
     let sep = tok.token_to_id("[SEP]").unwrap();

@@ -47,12 +47,24 @@ fn candidates(name: &str) -> Vec<String> {
 }
 
 impl WeightSource for CheckpointSource<'_> {
-    fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], _kind: ParamKind) -> Result<Tensor<D>> {
+    fn tensor<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+        _kind: ParamKind,
+    ) -> Result<Tensor<D>> {
         let tried = candidates(name);
-        let found = tried.iter().find(|n| self.file.contains(n)).ok_or_else(|| BertError::MissingTensor {
-            name: name.into(),
-            tried: tried.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-        })?;
+        let found = tried
+            .iter()
+            .find(|n| self.file.contains(n))
+            .ok_or_else(|| BertError::MissingTensor {
+                name: name.into(),
+                tried: tried
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         let (actual, values) = self.file.f32(found)?;
         if actual != shape {
             return Err(BertError::ShapeMismatch {
@@ -61,18 +73,29 @@ impl WeightSource for CheckpointSource<'_> {
                 actual,
             });
         }
-        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(values, shape),
+            &self.device,
+        ))
     }
 }
 
 /// Builds a model from the contents of `config.json` and `model.safetensors`.
-pub fn load_from_bytes(config_json: &str, safetensors: &[u8], device: &Device) -> Result<BertForMaskedLM> {
+pub fn load_from_bytes(
+    config_json: &str,
+    safetensors: &[u8],
+    device: &Device,
+) -> Result<BertForMaskedLM> {
     let config = BertConfig::from_json(config_json)?;
     load_with_config(&config, safetensors, device)
 }
 
 /// Builds a model from an already parsed config and the safetensors bytes.
-pub fn load_with_config(config: &BertConfig, safetensors: &[u8], device: &Device) -> Result<BertForMaskedLM> {
+pub fn load_with_config(
+    config: &BertConfig,
+    safetensors: &[u8],
+    device: &Device,
+) -> Result<BertForMaskedLM> {
     let file = SafetensorsFile::parse(safetensors)?;
     let mut source = CheckpointSource {
         file: &file,
@@ -92,10 +115,9 @@ pub async fn to_safetensors(model: &BertForMaskedLM, dtype: StoreDtype) -> Resul
         read = read.register(tensor);
         names.push((name, shape));
     }
-    let data = read
-        .execute_async()
-        .await
-        .map_err(|e| BertError::Device(format!("reading the weights from the device failed: {e:?}")))?;
+    let data = read.execute_async().await.map_err(|e| {
+        BertError::Device(format!("reading the weights from the device failed: {e:?}"))
+    })?;
     let mut tensors = Vec::with_capacity(names.len());
     for ((name, shape), data) in names.into_iter().zip(data) {
         tensors.push((name, HostTensor::new(shape, &data_to_f32(data)?, dtype)));
@@ -105,10 +127,9 @@ pub async fn to_safetensors(model: &BertForMaskedLM, dtype: StoreDtype) -> Resul
 
 /// One asynchronous device → host read of a float tensor.
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| BertError::Device(format!("reading a tensor from the device failed: {e:?}")))?;
+    let data = tensor.into_data_async().await.map_err(|e| {
+        BertError::Device(format!("reading a tensor from the device failed: {e:?}"))
+    })?;
     data_to_f32(data)
 }
 

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use half::{bf16, f16};
-use safetensors::tensor::{Dtype, TensorView, View};
 use safetensors::SafeTensors;
+use safetensors::tensor::{Dtype, TensorView, View};
 
 use crate::error::{BertError, Result};
 
@@ -18,13 +18,18 @@ impl<'a> SafetensorsFile<'a> {
     /// Parses and validates the header: a truncated file or a header whose offsets
     /// disagree with the tensors' dtypes and shapes is rejected here.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let inner = SafeTensors::deserialize(bytes)
-            .map_err(|e| BertError::Safetensors(format!("{e:?} (file of {} bytes)", bytes.len())))?;
+        let inner = SafeTensors::deserialize(bytes).map_err(|e| {
+            BertError::Safetensors(format!("{e:?} (file of {} bytes)", bytes.len()))
+        })?;
         Ok(Self { inner })
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.inner.names().into_iter().map(|s| s.to_string()).collect()
+        self.inner
+            .names()
+            .into_iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -37,10 +42,13 @@ impl<'a> SafetensorsFile<'a> {
 
     /// The tensor as `f32`, widening f16/bf16 and narrowing f64; any other dtype is an error.
     pub fn f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-        let view = self.inner.tensor(name).map_err(|_| BertError::MissingTensor {
-            name: name.into(),
-            tried: format!("`{name}`"),
-        })?;
+        let view = self
+            .inner
+            .tensor(name)
+            .map_err(|_| BertError::MissingTensor {
+                name: name.into(),
+                tried: format!("`{name}`"),
+            })?;
         Ok((view.shape().to_vec(), to_f32(name, &view)?))
     }
 }
@@ -88,7 +96,9 @@ impl StoreDtype {
             "f32" | "float32" => Ok(Self::F32),
             "f16" | "float16" => Ok(Self::F16),
             "bf16" | "bfloat16" => Ok(Self::BF16),
-            other => Err(BertError::Input(format!("dtype `{other}` is not one of f32, f16, bf16"))),
+            other => Err(BertError::Input(format!(
+                "dtype `{other}` is not one of f32, f16, bf16"
+            ))),
         }
     }
 }
@@ -103,17 +113,30 @@ pub struct HostTensor {
 impl HostTensor {
     pub fn new(shape: Vec<usize>, values: &[f32], dtype: StoreDtype) -> Self {
         let (bytes, dtype) = match dtype {
-            StoreDtype::F32 => (values.iter().flat_map(|v| v.to_le_bytes()).collect(), Dtype::F32),
+            StoreDtype::F32 => (
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                Dtype::F32,
+            ),
             StoreDtype::F16 => (
-                values.iter().flat_map(|v| f16::from_f32(*v).to_le_bytes()).collect(),
+                values
+                    .iter()
+                    .flat_map(|v| f16::from_f32(*v).to_le_bytes())
+                    .collect(),
                 Dtype::F16,
             ),
             StoreDtype::BF16 => (
-                values.iter().flat_map(|v| bf16::from_f32(*v).to_le_bytes()).collect(),
+                values
+                    .iter()
+                    .flat_map(|v| bf16::from_f32(*v).to_le_bytes())
+                    .collect(),
                 Dtype::BF16,
             ),
         };
-        Self { shape, bytes, dtype }
+        Self {
+            shape,
+            bytes,
+            dtype,
+        }
     }
 }
 

@@ -39,12 +39,20 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let options = EvalOptions {
         seed: args.seed,
         max_tokens: args.max_tokens,
-        seq_len: args.seq.unwrap_or(p.model.config().max_position_embeddings.min(128)),
+        seq_len: args
+            .seq
+            .unwrap_or(p.model.config().max_position_embeddings.min(128)),
         batch_size: args.batch,
     };
     let start = Instant::now();
     let lines = InterleavedLines::new(files, false);
-    let report = pollster::block_on(evaluate_mlm(&p.model, &p.tokenizer, lines, &options, &p.device))?;
+    let report = pollster::block_on(evaluate_mlm(
+        &p.model,
+        &p.tokenizer,
+        lines,
+        &options,
+        &p.device,
+    ))?;
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         let mut out = serde_json::to_value(&report).unwrap_or_default();

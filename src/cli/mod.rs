@@ -16,10 +16,13 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, data).map_err(|e| BertError::io(format!("cannot write {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| BertError::io(format!("cannot move {} into place", path.display()), e))
+    std::fs::write(&tmp, data)
+        .map_err(|e| BertError::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| BertError::io(format!("cannot move {} into place", path.display()), e))
 }
 
 pub fn read_to_string(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| BertError::io(format!("cannot read {}", path.display()), e))
+    std::fs::read_to_string(path)
+        .map_err(|e| BertError::io(format!("cannot read {}", path.display()), e))
 }

@@ -127,7 +127,8 @@ const SHUFFLE_BUFFER: usize = 4096;
 
 pub fn run(args: PretrainArgs) -> Result<()> {
     let files = corpus_files(&args.corpus)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| BertError::io(format!("cannot create {}", args.out.display()), e))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| BertError::io(format!("cannot create {}", args.out.display()), e))?;
     // Fail now, not after an hour, if the output cannot be written.
     write_atomic(&args.out.join(".write-test"), b"ok")?;
     let _ = std::fs::remove_file(args.out.join(".write-test"));
@@ -137,7 +138,10 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         Some(dir) => resume(dir, &args, &dev)?,
         None => fresh(&args, &files, &dev)?,
     };
-    let tokenizer = BertTokenizer::from_json(tokenizer_json.as_bytes(), model.config().max_position_embeddings)?;
+    let tokenizer = BertTokenizer::from_json(
+        tokenizer_json.as_bytes(),
+        model.config().max_position_embeddings,
+    )?;
     if tokenizer.vocab_size() != model.config().vocab_size {
         return Err(BertError::Input(format!(
             "the tokenizer has {} tokens but the model's vocabulary is {}",
@@ -166,7 +170,11 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     }
 
     let masking = Masking::for_tokenizer(&tokenizer);
-    let packer = Packer::new(InterleavedLines::new(files.clone(), true), tokenizer.clone(), state.seq)?;
+    let packer = Packer::new(
+        InterleavedLines::new(files.clone(), true),
+        tokenizer.clone(),
+        state.seq,
+    )?;
     let stream_seed = state.seed.wrapping_add(state.stream_start as u64);
     let mut stream = BatchStream::new(packer, masking, state.batch, SHUFFLE_BUFFER, stream_seed)?;
     let progress = Progress::new(args.log_every);
@@ -176,9 +184,16 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         let start = Instant::now();
         for i in state.stream_start..state.step {
             stream.next_batch()?;
-            progress.update(i, &format!("replaying the data stream to step {}: {i}", state.step));
+            progress.update(
+                i,
+                &format!("replaying the data stream to step {}: {i}", state.step),
+            );
         }
-        progress.message(&format!("data stream at step {} (replayed in {})", state.step, duration(start.elapsed())));
+        progress.message(&format!(
+            "data stream at step {} (replayed in {})",
+            state.step,
+            duration(start.elapsed())
+        ));
     }
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -220,9 +235,9 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     let mut smoothed: Option<f32> = None;
     let mut interrupted = false;
     while state.step < state.total_steps {
-        let batch = stream
-            .next_batch()?
-            .ok_or_else(|| BertError::Input(format!("the corpus {} has no text", args.corpus.display())))?;
+        let batch = stream.next_batch()?.ok_or_else(|| {
+            BertError::Input(format!("the corpus {} has no text", args.corpus.display()))
+        })?;
         let (next, report) = pollster::block_on(trainer.step(model, &batch, pad, &dev))?;
         model = next;
         if !report.loss.is_finite() {
@@ -242,7 +257,9 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         let done = state.step - session_start_step;
         let elapsed = session.elapsed();
         let rate = (done * state.batch * state.seq) as f64 / elapsed.as_secs_f64().max(1e-9);
-        let eta = Duration::from_secs_f64(elapsed.as_secs_f64() / done as f64 * (state.total_steps - state.step) as f64);
+        let eta = Duration::from_secs_f64(
+            elapsed.as_secs_f64() / done as f64 * (state.total_steps - state.step) as f64,
+        );
         let fraction = state.step as f64 / state.total_steps as f64;
         progress.update(
             state.step,
@@ -284,13 +301,33 @@ pub fn run(args: PretrainArgs) -> Result<()> {
             break;
         }
         if state.step % args.save_every.max(1) == 0 && state.step < state.total_steps {
-            let dir = save_checkpoint(&args.out, args.keep, &model, &trainer, &mut state, &tokenizer_json, &tokenizer)?;
-            progress.message(&format!("step {}: checkpoint {}", state.step, dir.display()));
+            let dir = save_checkpoint(
+                &args.out,
+                args.keep,
+                &model,
+                &trainer,
+                &mut state,
+                &tokenizer_json,
+                &tokenizer,
+            )?;
+            progress.message(&format!(
+                "step {}: checkpoint {}",
+                state.step,
+                dir.display()
+            ));
         }
     }
 
     if interrupted {
-        let dir = save_checkpoint(&args.out, args.keep, &model, &trainer, &mut state, &tokenizer_json, &tokenizer)?;
+        let dir = save_checkpoint(
+            &args.out,
+            args.keep,
+            &model,
+            &trainer,
+            &mut state,
+            &tokenizer_json,
+            &tokenizer,
+        )?;
         eprintln!(
             "\nstopped at step {}; saved {}. Continue with --resume {}",
             state.step,
@@ -299,7 +336,14 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         );
         return Ok(());
     }
-    write_checkpoint(&args.out, &model, &trainer, &mut state, &tokenizer_json, &tokenizer)?;
+    write_checkpoint(
+        &args.out,
+        &model,
+        &trainer,
+        &mut state,
+        &tokenizer_json,
+        &tokenizer,
+    )?;
     eprintln!(
         "\ndone: {} steps, {:.1}M tokens in {}; model saved in {}",
         state.step,
@@ -311,7 +355,11 @@ pub fn run(args: PretrainArgs) -> Result<()> {
 }
 
 fn count_params(model: &BertForMaskedLM) -> String {
-    let n: usize = model.named_tensors().iter().map(|(_, s, _)| s.iter().product::<usize>()).sum();
+    let n: usize = model
+        .named_tensors()
+        .iter()
+        .map(|(_, s, _)| s.iter().product::<usize>())
+        .sum();
     format!("{:.2}M", n as f64 / 1e6)
 }
 
@@ -332,7 +380,13 @@ fn evaluate(
         batch_size: 16,
     };
     let lines = text.lines().map(|l| Ok(l.to_string()));
-    let report = pollster::block_on(evaluate_mlm(&model, tokenizer, lines, &options, &dev.clone().inner()))?;
+    let report = pollster::block_on(evaluate_mlm(
+        &model,
+        tokenizer,
+        lines,
+        &options,
+        &dev.clone().inner(),
+    ))?;
     serde_json::to_value(report).map_err(|e| BertError::Input(e.to_string()))
 }
 
@@ -352,7 +406,9 @@ fn fresh(
     let max_pos = model.config().max_position_embeddings;
     let seq = args.seq.unwrap_or(max_pos);
     if seq < 3 || seq > max_pos {
-        return Err(BertError::Input(format!("--seq {seq} must be between 3 and the model's {max_pos} positions")));
+        return Err(BertError::Input(format!(
+            "--seq {seq} must be between 3 and the model's {max_pos} positions"
+        )));
     }
     let steps = args.steps.unwrap_or(10_000);
     if steps == 0 {
@@ -411,7 +467,9 @@ fn new_model(args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertFor
     let mut model = BertForMaskedLM::init(&config, dev)?;
     if let Some(std) = args.local_attention_init {
         if !(std > 0.0 && std <= 1.0) {
-            return Err(BertError::Input(format!("--local-attention-init {std} must be in (0, 1]")));
+            return Err(BertError::Input(format!(
+                "--local-attention-init {std} must be in (0, 1]"
+            )));
         }
         model = model.with_local_attention_init(std);
     }
@@ -419,11 +477,20 @@ fn new_model(args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertFor
 }
 
 /// The weights and tokenizer of an existing checkpoint, to train further from step 0.
-fn from_checkpoint(dir: &Path, args: &PretrainArgs, dev: &burn::tensor::Device) -> Result<(BertForMaskedLM, String)> {
+fn from_checkpoint(
+    dir: &Path,
+    args: &PretrainArgs,
+    dev: &burn::tensor::Device,
+) -> Result<(BertForMaskedLM, String)> {
     if args.local_attention_init.is_some() {
-        eprintln!("note: --local-attention-init sets starting values: it is ignored with --init-from");
+        eprintln!(
+            "note: --local-attention-init sets starting values: it is ignored with --init-from"
+        );
     }
-    let tokenizer_path = args.tokenizer.clone().unwrap_or_else(|| dir.join("tokenizer.json"));
+    let tokenizer_path = args
+        .tokenizer
+        .clone()
+        .unwrap_or_else(|| dir.join("tokenizer.json"));
     if !tokenizer_path.exists() {
         return Err(BertError::Input(format!(
             "{} not found: --init-from needs the checkpoint's tokenizer.json (or pass --tokenizer)",
@@ -441,17 +508,25 @@ fn resume(
     dev: &burn::tensor::Device,
 ) -> Result<(BertForMaskedLM, String, TrainerState, Option<Vec<u8>>)> {
     let state_path = dir.join("trainer_state.json");
-    let mut state: TrainerState = serde_json::from_str(&read_to_string(&state_path)?)
-        .map_err(|e| BertError::Input(format!("{} is not a trainer state: {e}", state_path.display())))?;
+    let mut state: TrainerState =
+        serde_json::from_str(&read_to_string(&state_path)?).map_err(|e| {
+            BertError::Input(format!(
+                "{} is not a trainer state: {e}",
+                state_path.display()
+            ))
+        })?;
     let model = load_dir(dir, dev)?;
     let tokenizer_json = read_to_string(&dir.join("tokenizer.json"))?;
     let optim_path = dir.join("optimizer.bpk");
-    let optimizer = std::fs::read(&optim_path).map_err(|e| BertError::io(format!("cannot read {}", optim_path.display()), e))?;
+    let optimizer = std::fs::read(&optim_path)
+        .map_err(|e| BertError::io(format!("cannot read {}", optim_path.display()), e))?;
     if args.local_attention_init.is_some() {
         eprintln!("note: --local-attention-init sets starting values: it is ignored when resuming");
     }
     if args.seed.is_some() {
-        eprintln!("note: --seed is ignored when resuming (the checkpoint's seed is kept so the data replays exactly)");
+        eprintln!(
+            "note: --seed is ignored when resuming (the checkpoint's seed is kept so the data replays exactly)"
+        );
     }
     // A new batch shape (e.g. short sequences first, full length last, as BERT was
     // trained) continues the run on a new data stream.
@@ -460,16 +535,24 @@ fn resume(
     if seq != state.seq || batch != state.batch {
         let limit = model.config().max_position_embeddings;
         if seq < 3 || seq > limit || batch == 0 {
-            return Err(BertError::Input(format!("--seq must be in 3..={limit} and --batch positive")));
+            return Err(BertError::Input(format!(
+                "--seq must be in 3..={limit} and --batch positive"
+            )));
         }
-        eprintln!("note: batch {batch} x {seq} tokens from step {} (was {} x {}): a new data stream begins", state.step, state.batch, state.seq);
+        eprintln!(
+            "note: batch {batch} x {seq} tokens from step {} (was {} x {}): a new data stream begins",
+            state.step, state.batch, state.seq
+        );
         state.seq = seq;
         state.batch = batch;
         state.stream_start = state.step;
     }
     if let Some(steps) = args.steps {
         if steps < state.step {
-            return Err(BertError::Input(format!("--steps {steps} is below the checkpoint's step {}", state.step)));
+            return Err(BertError::Input(format!(
+                "--steps {steps} is below the checkpoint's step {}",
+                state.step
+            )));
         }
         state.total_steps = steps;
     }
@@ -496,7 +579,10 @@ fn save_checkpoint(
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            name.strip_prefix("checkpoint-")?.parse::<usize>().ok().map(|s| (s, e.path()))
+            name.strip_prefix("checkpoint-")?
+                .parse::<usize>()
+                .ok()
+                .map(|s| (s, e.path()))
         })
         .collect();
     old.sort();
@@ -519,10 +605,14 @@ fn write_checkpoint(
 ) -> Result<()> {
     // The optimizer state is keyed by these ids; record them with it.
     state.param_ids = param_ids(model);
-    std::fs::create_dir_all(dir).map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
     let weights = pollster::block_on(to_safetensors(model, StoreDtype::F32))?;
     write_atomic(&dir.join("model.safetensors"), &weights)?;
-    write_atomic(&dir.join("config.json"), model.config().to_json().as_bytes())?;
+    write_atomic(
+        &dir.join("config.json"),
+        model.config().to_json().as_bytes(),
+    )?;
     write_atomic(&dir.join("tokenizer.json"), tokenizer_json.as_bytes())?;
     write_atomic(&dir.join("vocab.txt"), vocab_txt(tokenizer).as_bytes())?;
     write_atomic(
@@ -530,6 +620,7 @@ fn write_checkpoint(
         tokenizer_config_json(model.config().max_position_embeddings).as_bytes(),
     )?;
     write_atomic(&dir.join("optimizer.bpk"), &trainer.state_bytes()?)?;
-    let state_json = serde_json::to_string_pretty(&json!(state)).map_err(|e| BertError::Input(e.to_string()))?;
+    let state_json =
+        serde_json::to_string_pretty(&json!(state)).map_err(|e| BertError::Input(e.to_string()))?;
     write_atomic(&dir.join("trainer_state.json"), state_json.as_bytes())
 }

@@ -29,7 +29,8 @@ pub struct TrainTokenizerArgs {
 pub fn run(args: TrainTokenizerArgs) -> Result<()> {
     let json = train(&args.corpus, args.vocab_size, args.min_frequency)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
     }
     write_atomic(&args.out, json.as_bytes())?;
     let tok = BertTokenizer::from_json(json.as_bytes(), 512)?;
@@ -41,7 +42,11 @@ pub fn run(args: TrainTokenizerArgs) -> Result<()> {
 pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) -> Result<String> {
     let files = corpus_files(corpus)?;
     let total = corpus_bytes(&files).max(1);
-    eprintln!("learning a {vocab_size}-token vocabulary from {} file(s), {:.1} MB", files.len(), total as f64 / 1e6);
+    eprintln!(
+        "learning a {vocab_size}-token vocabulary from {} file(s), {:.1} MB",
+        files.len(),
+        total as f64 / 1e6
+    );
     let progress = Progress::new(20_000);
     let start = Instant::now();
     let (mut read, mut lines, mut error) = (0u64, 0usize, None);
@@ -52,7 +57,12 @@ pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) ->
             if lines % 2000 == 0 {
                 progress.update(
                     lines / 2000,
-                    &format!("counting words {} {:.0}% {}", bar(read as f64 / total as f64, 30), 100.0 * read as f64 / total as f64, duration(start.elapsed())),
+                    &format!(
+                        "counting words {} {:.0}% {}",
+                        bar(read as f64 / total as f64, 30),
+                        100.0 * read as f64 / total as f64,
+                        duration(start.elapsed())
+                    ),
                 );
             }
             Some(l)
@@ -71,6 +81,9 @@ pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) ->
     if let Some(e) = error {
         return Err(e);
     }
-    progress.message(&format!("vocabulary learned from {lines} lines in {}", duration(start.elapsed())));
+    progress.message(&format!(
+        "vocabulary learned from {lines} lines in {}",
+        duration(start.elapsed())
+    ));
     json
 }

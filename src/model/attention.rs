@@ -50,7 +50,8 @@ pub struct BertSelfOutput {
 
 impl BertSelfOutput {
     pub fn forward(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(super::linear::linear(&self.dense, hidden) + input)
+        self.layer_norm
+            .forward(super::linear::linear(&self.dense, hidden) + input)
     }
 }
 

@@ -35,7 +35,11 @@ pub struct BertLMPredictionHead {
 
 impl BertLMPredictionHead {
     /// `hidden`: `[.., hidden]`; `word_embeddings`: `[vocab, hidden]` → logits `[.., vocab]`.
-    pub fn forward<const D: usize>(&self, hidden: Tensor<D>, word_embeddings: Tensor<2>) -> Tensor<D> {
+    pub fn forward<const D: usize>(
+        &self,
+        hidden: Tensor<D>,
+        word_embeddings: Tensor<2>,
+    ) -> Tensor<D> {
         let weight = match &self.decoder {
             Some(decoder) => decoder.val(),
             None => word_embeddings,
@@ -45,7 +49,11 @@ impl BertLMPredictionHead {
         let mut dims = transformed.dims();
         let width = dims[D - 1];
         let rows: usize = dims[..D - 1].iter().product();
-        let logits = linear(transformed.reshape([rows, width]), weight.transpose(), Some(self.bias.val()));
+        let logits = linear(
+            transformed.reshape([rows, width]),
+            weight.transpose(),
+            Some(self.bias.val()),
+        );
         dims[D - 1] = logits.dims()[1];
         logits.reshape(dims)
     }

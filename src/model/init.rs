@@ -29,7 +29,12 @@ pub enum ParamKind {
 
 /// Supplies the tensor for a parameter, given its Hugging Face name and shape.
 pub trait WeightSource {
-    fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], kind: ParamKind) -> Result<Tensor<D>>;
+    fn tensor<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+        kind: ParamKind,
+    ) -> Result<Tensor<D>>;
 }
 
 /// Fresh weights as transformers' `BertPreTrainedModel._init_weights` makes them.
@@ -39,9 +44,16 @@ pub struct RandomInit {
 }
 
 impl WeightSource for RandomInit {
-    fn tensor<const D: usize>(&mut self, _name: &str, shape: [usize; D], kind: ParamKind) -> Result<Tensor<D>> {
+    fn tensor<const D: usize>(
+        &mut self,
+        _name: &str,
+        shape: [usize; D],
+        kind: ParamKind,
+    ) -> Result<Tensor<D>> {
         Ok(match kind {
-            ParamKind::Matrix => Tensor::random(shape, Distribution::Normal(0.0, self.std), &self.device),
+            ParamKind::Matrix => {
+                Tensor::random(shape, Distribution::Normal(0.0, self.std), &self.device)
+            }
             ParamKind::Bias | ParamKind::NormBias => Tensor::zeros(shape, &self.device),
             ParamKind::NormWeight => Tensor::ones(shape, &self.device),
         })
@@ -50,7 +62,11 @@ impl WeightSource for RandomInit {
 
 fn linear<S: WeightSource>(src: &mut S, prefix: &str, d_in: usize, d_out: usize) -> Result<Linear> {
     // Checkpoints store `[out, in]` (torch); Burn's Linear multiplies by `[in, out]`.
-    let weight = src.tensor(&format!("{prefix}.weight"), [d_out, d_in], ParamKind::Matrix)?;
+    let weight = src.tensor(
+        &format!("{prefix}.weight"),
+        [d_out, d_in],
+        ParamKind::Matrix,
+    )?;
     let bias = src.tensor(&format!("{prefix}.bias"), [d_out], ParamKind::Bias)?;
     Ok(Linear {
         weight: Param::from_tensor(weight.transpose()),
@@ -58,14 +74,33 @@ fn linear<S: WeightSource>(src: &mut S, prefix: &str, d_in: usize, d_out: usize)
     })
 }
 
-fn layer_norm<S: WeightSource>(src: &mut S, prefix: &str, width: usize, eps: f64, device: &Device) -> Result<LayerNorm> {
+fn layer_norm<S: WeightSource>(
+    src: &mut S,
+    prefix: &str,
+    width: usize,
+    eps: f64,
+    device: &Device,
+) -> Result<LayerNorm> {
     let mut norm = LayerNormConfig::new(width).with_epsilon(eps).init(device);
-    norm.gamma = Param::from_tensor(src.tensor(&format!("{prefix}.weight"), [width], ParamKind::NormWeight)?);
-    norm.beta = Some(Param::from_tensor(src.tensor(&format!("{prefix}.bias"), [width], ParamKind::NormBias)?));
+    norm.gamma = Param::from_tensor(src.tensor(
+        &format!("{prefix}.weight"),
+        [width],
+        ParamKind::NormWeight,
+    )?);
+    norm.beta = Some(Param::from_tensor(src.tensor(
+        &format!("{prefix}.bias"),
+        [width],
+        ParamKind::NormBias,
+    )?));
     Ok(norm)
 }
 
-fn embedding<S: WeightSource>(src: &mut S, name: &str, rows: usize, width: usize) -> Result<Embedding> {
+fn embedding<S: WeightSource>(
+    src: &mut S,
+    name: &str,
+    rows: usize,
+    width: usize,
+) -> Result<Embedding> {
     Ok(Embedding {
         weight: Param::from_tensor(src.tensor(name, [rows, width], ParamKind::Matrix)?),
     })
@@ -73,16 +108,35 @@ fn embedding<S: WeightSource>(src: &mut S, name: &str, rows: usize, width: usize
 
 impl BertForMaskedLM {
     /// Builds the model, asking `src` for every tensor by its Hugging Face name.
-    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S, device: &Device) -> Result<Self> {
+    pub fn from_source<S: WeightSource>(
+        config: &BertConfig,
+        src: &mut S,
+        device: &Device,
+    ) -> Result<Self> {
         config.validate()?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
         let act = config.act();
 
         let embeddings = BertEmbeddings {
-            word_embeddings: embedding(src, "bert.embeddings.word_embeddings.weight", config.vocab_size, h)?,
-            position_embeddings: embedding(src, "bert.embeddings.position_embeddings.weight", config.max_position_embeddings, h)?,
-            token_type_embeddings: embedding(src, "bert.embeddings.token_type_embeddings.weight", config.type_vocab_size, h)?,
+            word_embeddings: embedding(
+                src,
+                "bert.embeddings.word_embeddings.weight",
+                config.vocab_size,
+                h,
+            )?,
+            position_embeddings: embedding(
+                src,
+                "bert.embeddings.position_embeddings.weight",
+                config.max_position_embeddings,
+                h,
+            )?,
+            token_type_embeddings: embedding(
+                src,
+                "bert.embeddings.token_type_embeddings.weight",
+                config.type_vocab_size,
+                h,
+            )?,
             layer_norm: layer_norm(src, "bert.embeddings.LayerNorm", h, eps, device)?,
         };
 
@@ -100,15 +154,31 @@ impl BertForMaskedLM {
                     },
                     output: BertSelfOutput {
                         dense: linear(src, &format!("{p}.attention.output.dense"), h, h)?,
-                        layer_norm: layer_norm(src, &format!("{p}.attention.output.LayerNorm"), h, eps, device)?,
+                        layer_norm: layer_norm(
+                            src,
+                            &format!("{p}.attention.output.LayerNorm"),
+                            h,
+                            eps,
+                            device,
+                        )?,
                     },
                 },
                 intermediate: BertIntermediate {
-                    dense: linear(src, &format!("{p}.intermediate.dense"), h, config.intermediate_size)?,
+                    dense: linear(
+                        src,
+                        &format!("{p}.intermediate.dense"),
+                        h,
+                        config.intermediate_size,
+                    )?,
                     act,
                 },
                 output: BertOutput {
-                    dense: linear(src, &format!("{p}.output.dense"), config.intermediate_size, h)?,
+                    dense: linear(
+                        src,
+                        &format!("{p}.output.dense"),
+                        config.intermediate_size,
+                        h,
+                    )?,
                     layer_norm: layer_norm(src, &format!("{p}.output.LayerNorm"), h, eps, device)?,
                 },
             });
@@ -117,7 +187,11 @@ impl BertForMaskedLM {
         let decoder = if config.tie_word_embeddings {
             None
         } else {
-            let w = src.tensor("cls.predictions.decoder.weight", [config.vocab_size, h], ParamKind::Matrix)?;
+            let w = src.tensor(
+                "cls.predictions.decoder.weight",
+                [config.vocab_size, h],
+                ParamKind::Matrix,
+            )?;
             Some(Param::from_tensor(w))
         };
         // transformers adds the decoder's own bias; tied, that *is* `cls.predictions.bias`.
@@ -130,11 +204,21 @@ impl BertForMaskedLM {
             predictions: BertLMPredictionHead {
                 transform: BertPredictionHeadTransform {
                     dense: linear(src, "cls.predictions.transform.dense", h, h)?,
-                    layer_norm: layer_norm(src, "cls.predictions.transform.LayerNorm", h, eps, device)?,
+                    layer_norm: layer_norm(
+                        src,
+                        "cls.predictions.transform.LayerNorm",
+                        h,
+                        eps,
+                        device,
+                    )?,
                     act,
                 },
                 decoder,
-                bias: Param::from_tensor(src.tensor(bias_name, [config.vocab_size], ParamKind::Bias)?),
+                bias: Param::from_tensor(src.tensor(
+                    bias_name,
+                    [config.vocab_size],
+                    ParamKind::Bias,
+                )?),
             },
         };
 
@@ -171,9 +255,18 @@ impl BertForMaskedLM {
         let mut norms: Vec<(String, &LayerNorm)> = Vec::new();
 
         let emb = &self.bert.embeddings;
-        out.push(flat("bert.embeddings.word_embeddings.weight".into(), emb.word_embeddings.weight.val()));
-        out.push(flat("bert.embeddings.position_embeddings.weight".into(), emb.position_embeddings.weight.val()));
-        out.push(flat("bert.embeddings.token_type_embeddings.weight".into(), emb.token_type_embeddings.weight.val()));
+        out.push(flat(
+            "bert.embeddings.word_embeddings.weight".into(),
+            emb.word_embeddings.weight.val(),
+        ));
+        out.push(flat(
+            "bert.embeddings.position_embeddings.weight".into(),
+            emb.position_embeddings.weight.val(),
+        ));
+        out.push(flat(
+            "bert.embeddings.token_type_embeddings.weight".into(),
+            emb.token_type_embeddings.weight.val(),
+        ));
         norms.push(("bert.embeddings.LayerNorm".into(), &emb.layer_norm));
         for (i, layer) in self.bert.encoder.layer.iter().enumerate() {
             let p = format!("bert.encoder.layer.{i}");
@@ -181,15 +274,27 @@ impl BertForMaskedLM {
             linears.push((format!("{p}.attention.self.query"), &sa.query));
             linears.push((format!("{p}.attention.self.key"), &sa.key));
             linears.push((format!("{p}.attention.self.value"), &sa.value));
-            linears.push((format!("{p}.attention.output.dense"), &layer.attention.output.dense));
-            norms.push((format!("{p}.attention.output.LayerNorm"), &layer.attention.output.layer_norm));
+            linears.push((
+                format!("{p}.attention.output.dense"),
+                &layer.attention.output.dense,
+            ));
+            norms.push((
+                format!("{p}.attention.output.LayerNorm"),
+                &layer.attention.output.layer_norm,
+            ));
             linears.push((format!("{p}.intermediate.dense"), &layer.intermediate.dense));
             linears.push((format!("{p}.output.dense"), &layer.output.dense));
             norms.push((format!("{p}.output.LayerNorm"), &layer.output.layer_norm));
         }
         let head = &self.cls.predictions;
-        linears.push(("cls.predictions.transform.dense".into(), &head.transform.dense));
-        norms.push(("cls.predictions.transform.LayerNorm".into(), &head.transform.layer_norm));
+        linears.push((
+            "cls.predictions.transform.dense".into(),
+            &head.transform.dense,
+        ));
+        norms.push((
+            "cls.predictions.transform.LayerNorm".into(),
+            &head.transform.layer_norm,
+        ));
         if let Some(decoder) = &head.decoder {
             // Untied, transformers 5 writes the decoder's weight and bias as well.
             out.push(flat("cls.predictions.decoder.weight".into(), decoder.val()));
@@ -223,7 +328,13 @@ impl BertForMaskedLM {
     /// It changes starting values only: the model and its checkpoints stay plain BERT.
     pub fn with_local_attention_init(mut self, qk_std: f64) -> Self {
         let config = self.config.clone();
-        let device = self.bert.embeddings.position_embeddings.weight.val().device();
+        let device = self
+            .bert
+            .embeddings
+            .position_embeddings
+            .weight
+            .val()
+            .device();
         let (positions, hidden) = (config.max_position_embeddings, config.hidden_size);
         let mut table = vec![0f32; positions * hidden];
         for pos in 0..positions {
@@ -235,11 +346,15 @@ impl BertForMaskedLM {
         }
         // sin/cos have variance 1/2: scaled to BERT's N(0, initializer_range) per element.
         let scale = config.initializer_range * std::f64::consts::SQRT_2;
-        let table = Tensor::<2>::from_data(burn::tensor::TensorData::new(table, [positions, hidden]), &device) * scale;
+        let table = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(table, [positions, hidden]),
+            &device,
+        ) * scale;
         self.bert.embeddings.position_embeddings.weight = Param::from_tensor(table);
         for layer in &mut self.bert.encoder.layer {
             let attention = &mut layer.attention.self_attention;
-            let w = Tensor::<2>::random([hidden, hidden], Distribution::Normal(0.0, qk_std), &device);
+            let w =
+                Tensor::<2>::random([hidden, hidden], Distribution::Normal(0.0, qk_std), &device);
             attention.query.weight = Param::from_tensor(w.clone());
             attention.key.weight = Param::from_tensor(w);
         }

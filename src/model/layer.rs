@@ -29,7 +29,8 @@ pub struct BertOutput {
 
 impl BertOutput {
     pub fn forward(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(super::linear::linear(&self.dense, hidden) + input)
+        self.layer_norm
+            .forward(super::linear::linear(&self.dense, hidden) + input)
     }
 }
 

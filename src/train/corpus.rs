@@ -12,17 +12,23 @@ use crate::error::{BertError, Result};
 /// `train*.txt` shards if there are any (so a `valid.txt` beside them stays unseen),
 /// otherwise every `*.txt`, in name order.
 pub fn corpus_files(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).map_err(|e| BertError::io(format!("corpus {}", path.display()), e))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| BertError::io(format!("corpus {}", path.display()), e))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|e| BertError::io(format!("cannot list {}", path.display()), e))?;
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| BertError::io(format!("cannot list {}", path.display()), e))?;
     let mut txt: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
         .collect();
     txt.sort();
-    let is_train = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("train"));
+    let is_train = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("train"))
+    };
     let train: Vec<PathBuf> = txt.iter().filter(|p| is_train(p)).cloned().collect();
     let files = if train.is_empty() { txt } else { train };
     if files.is_empty() {
@@ -36,7 +42,11 @@ pub fn corpus_files(path: &Path) -> Result<Vec<PathBuf>> {
 
 /// Total size in bytes of `files`.
 pub fn corpus_bytes(files: &[PathBuf]) -> u64 {
-    files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum()
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Bytes read from one file before the next takes its turn: about eight 128-token
@@ -75,8 +85,10 @@ impl InterleavedLines {
     fn open_all(&mut self) -> Result<()> {
         self.open.clear();
         for f in &self.files {
-            let file = File::open(f).map_err(|e| BertError::io(format!("cannot open {}", f.display()), e))?;
-            self.open.push((f.clone(), BufReader::with_capacity(1 << 20, file).lines()));
+            let file = File::open(f)
+                .map_err(|e| BertError::io(format!("cannot open {}", f.display()), e))?;
+            self.open
+                .push((f.clone(), BufReader::with_capacity(1 << 20, file).lines()));
         }
         self.turn = 0;
         self.block_read = 0;

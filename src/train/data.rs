@@ -104,7 +104,9 @@ impl Masking {
 /// after checking that such a sequence has room for a word piece.
 pub(super) fn sequence_markers(tokenizer: &BertTokenizer, seq_len: usize) -> Result<(u32, u32)> {
     if seq_len < 3 {
-        return Err(BertError::Input(format!("sequence length {seq_len} is too short (at least 3)")));
+        return Err(BertError::Input(format!(
+            "sequence length {seq_len} is too short (at least 3)"
+        )));
     }
     let id = |t: &str| {
         tokenizer
@@ -212,7 +214,13 @@ pub struct BatchStream<I> {
 
 impl<I: Iterator<Item = Result<String>>> BatchStream<I> {
     /// `shuffle_buffer` sequences are held in memory (at least one batch).
-    pub fn new(packer: Packer<I>, masking: Masking, batch_size: usize, shuffle_buffer: usize, seed: u64) -> Result<Self> {
+    pub fn new(
+        packer: Packer<I>,
+        masking: Masking,
+        batch_size: usize,
+        shuffle_buffer: usize,
+        seed: u64,
+    ) -> Result<Self> {
         if batch_size == 0 {
             return Err(BertError::Input("the batch size must be at least 1".into()));
         }

@@ -17,7 +17,13 @@ pub struct SentenceBatches {
 }
 
 impl SentenceBatches {
-    pub fn new(text: &str, tokenizer: &BertTokenizer, max_len: usize, batch_size: usize, seed: u64) -> Result<Self> {
+    pub fn new(
+        text: &str,
+        tokenizer: &BertTokenizer,
+        max_len: usize,
+        batch_size: usize,
+        seed: u64,
+    ) -> Result<Self> {
         if batch_size == 0 {
             return Err(BertError::Input("the batch size must be at least 1".into()));
         }
@@ -33,7 +39,9 @@ impl SentenceBatches {
             }
         }
         if sequences.is_empty() {
-            return Err(BertError::Input("there is no text to fine-tune on: write a few sentences, one per line".into()));
+            return Err(BertError::Input(
+                "there is no text to fine-tune on: write a few sentences, one per line".into(),
+            ));
         }
         Ok(Self {
             sequences,
@@ -65,9 +73,12 @@ impl SentenceBatches {
             let seq = &self.sequences[self.order.swap_remove(k)];
             let (mut ids, mut labels) = self.masking.apply(seq, &mut self.rng);
             if labels.iter().all(|&l| l == IGNORE) {
-                let candidates: Vec<usize> =
-                    (0..seq.len()).filter(|&i| !self.masking.special_ids.contains(&seq[i])).collect();
-                if let Some(&i) = candidates.get(self.rng.range(0, candidates.len().max(1) as u32) as usize) {
+                let candidates: Vec<usize> = (0..seq.len())
+                    .filter(|&i| !self.masking.special_ids.contains(&seq[i]))
+                    .collect();
+                if let Some(&i) =
+                    candidates.get(self.rng.range(0, candidates.len().max(1) as u32) as usize)
+                {
                     labels[i] = i64::from(seq[i]);
                     ids[i] = self.masking.mask_id;
                 }

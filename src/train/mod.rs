@@ -33,7 +33,11 @@ pub struct MlmBatch {
 impl MlmBatch {
     /// Number of positions that count in the loss.
     pub fn num_targets(&self) -> usize {
-        self.labels.iter().flatten().filter(|&&l| l != IGNORE).count()
+        self.labels
+            .iter()
+            .flatten()
+            .filter(|&&l| l != IGNORE)
+            .count()
     }
 
     pub fn num_tokens(&self) -> usize {
@@ -43,8 +47,18 @@ impl MlmBatch {
 
 /// Mean cross-entropy over the masked positions only: the vocabulary projection runs
 /// on those rows alone, which is most of the saving of MLM over full-sequence heads.
-pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: &Device) -> Result<Tensor<1>> {
-    let seqs: Vec<(&[u32], &[u32])> = batch.ids.iter().zip(&batch.type_ids).map(|(a, b)| (&a[..], &b[..])).collect();
+pub fn mlm_loss(
+    model: &BertForMaskedLM,
+    batch: &MlmBatch,
+    pad_id: u32,
+    device: &Device,
+) -> Result<Tensor<1>> {
+    let seqs: Vec<(&[u32], &[u32])> = batch
+        .ids
+        .iter()
+        .zip(&batch.type_ids)
+        .map(|(a, b)| (&a[..], &b[..]))
+        .collect();
     let inputs = make_inputs(model, &seqs, pad_id, device)?;
     let [_, seq] = inputs.attention_mask.dims();
     let mut index = Vec::new();
@@ -56,7 +70,9 @@ pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: 
         for (t, &label) in labels.iter().enumerate() {
             if label != IGNORE {
                 if label < 0 || label as usize >= model.config().vocab_size {
-                    return Err(BertError::Input(format!("label {label} is outside the vocabulary")));
+                    return Err(BertError::Input(format!(
+                        "label {label} is outside the vocabulary"
+                    )));
                 }
                 index.push((b * seq + t) as i64);
                 targets.push(label);
@@ -64,7 +80,9 @@ pub fn mlm_loss(model: &BertForMaskedLM, batch: &MlmBatch, pad_id: u32, device: 
         }
     }
     if index.is_empty() {
-        return Err(BertError::Input("the batch has no masked position to learn from".into()));
+        return Err(BertError::Input(
+            "the batch has no masked position to learn from".into(),
+        ));
     }
     let n = index.len();
     let logits = logits_at_rows(model, inputs, index, device);

@@ -49,7 +49,10 @@ pub fn lr_at(config: &TrainConfig, step: usize) -> f64 {
         return config.lr * step as f64 / config.warmup_steps.max(1) as f64;
     }
     let remaining = config.total_steps.saturating_sub(step) as f64;
-    let span = config.total_steps.saturating_sub(config.warmup_steps).max(1) as f64;
+    let span = config
+        .total_steps
+        .saturating_sub(config.warmup_steps)
+        .max(1) as f64;
     config.lr * (remaining / span).max(0.0)
 }
 
@@ -81,7 +84,10 @@ fn clip_global_norm(grads: &mut GradientsParams, params: &[(ParamId, usize)], ma
         }
     }
     let Some(sum) = sum else { return };
-    let coef = (sum.sqrt() + 1e-6).recip().mul_scalar(max_norm).clamp_max(1.0);
+    let coef = (sum.sqrt() + 1e-6)
+        .recip()
+        .mul_scalar(max_norm)
+        .clamp_max(1.0);
     for &(id, rank) in params {
         match rank {
             1 => {
@@ -195,10 +201,9 @@ pub fn with_param_ids(model: BertForMaskedLM, ids: &[u64]) -> Result<BertForMask
 impl MlmTrainer {
     /// The optimizer's moments and step counts as burnpack bytes (see [`param_ids`]).
     pub fn state_bytes(&self) -> Result<Vec<u8>> {
-        let bytes = self
-            .optim
-            .into_bytes()
-            .map_err(|e| BertError::Input(format!("cannot serialize the optimizer state: {e:?}")))?;
+        let bytes = self.optim.into_bytes().map_err(|e| {
+            BertError::Input(format!("cannot serialize the optimizer state: {e:?}"))
+        })?;
         Ok(bytes.to_vec())
     }
 

@@ -49,7 +49,10 @@ where
             SPECIAL_TOKENS.len()
         )));
     }
-    let specials: Vec<AddedToken> = SPECIAL_TOKENS.iter().map(|t| AddedToken::from(*t, true)).collect();
+    let specials: Vec<AddedToken> = SPECIAL_TOKENS
+        .iter()
+        .map(|t| AddedToken::from(*t, true))
+        .collect();
     let mut trainer = WordPieceTrainer::builder()
         .vocab_size(options.vocab_size)
         .min_frequency(options.min_frequency)
@@ -63,13 +66,19 @@ where
         .continuing_subword_prefix("##".into())
         .build()
         .map_err(|e| BertError::Tokenizer(format!("WordPiece model: {e}")))?;
-    let mut tokenizer = TokenizerBuilder::<WordPiece, BertNormalizer, BertPreTokenizer, BertProcessing, WordPieceDecoder>::new()
-        .with_model(model)
-        .with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
-        .with_pre_tokenizer(Some(BertPreTokenizer))
-        .with_decoder(Some(WordPieceDecoder::new("##".into(), true)))
-        .build()
-        .map_err(|e| BertError::Tokenizer(format!("tokenizer pipeline: {e}")))?;
+    let mut tokenizer = TokenizerBuilder::<
+        WordPiece,
+        BertNormalizer,
+        BertPreTokenizer,
+        BertProcessing,
+        WordPieceDecoder,
+    >::new()
+    .with_model(model)
+    .with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
+    .with_pre_tokenizer(Some(BertPreTokenizer))
+    .with_decoder(Some(WordPieceDecoder::new("##".into(), true)))
+    .build()
+    .map_err(|e| BertError::Tokenizer(format!("tokenizer pipeline: {e}")))?;
 
     let mut seen_text = false;
     let lines = lines.inspect(|l| seen_text |= !l.as_ref().trim().is_empty());
@@ -77,7 +86,9 @@ where
         .train(&mut trainer, lines)
         .map_err(|e| BertError::Tokenizer(format!("training the vocabulary: {e}")))?;
     if !seen_text {
-        return Err(BertError::Input("the corpus has no text to learn a vocabulary from".into()));
+        return Err(BertError::Input(
+            "the corpus has no text to learn a vocabulary from".into(),
+        ));
     }
     tokenizer.add_special_tokens(&specials);
 
@@ -87,7 +98,10 @@ where
             .ok_or_else(|| BertError::Tokenizer(format!("the trained vocabulary lacks {t}")))
     };
     let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
-    tokenizer.with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))));
+    tokenizer.with_post_processor(Some(BertProcessing::new(
+        ("[SEP]".into(), sep),
+        ("[CLS]".into(), cls),
+    )));
     tokenizer
         .to_string(true)
         .map_err(|e| BertError::Tokenizer(format!("serializing tokenizer.json: {e}")))

@@ -16,10 +16,16 @@ pub fn model_dir(name: &str) -> PathBuf {
     fixtures().join("models").join(name)
 }
 
-pub const MODELS: [&str; 4] = ["gelu-f32", "gelunew-head24-f16", "relu-bf16-noprefix", "tanh-untied-legacy"];
+pub const MODELS: [&str; 4] = [
+    "gelu-f32",
+    "gelunew-head24-f16",
+    "relu-bf16-noprefix",
+    "tanh-untied-legacy",
+];
 
 pub fn load(name: &str) -> Pipeline {
-    Pipeline::load_dir(&model_dir(name), device::cpu()).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+    Pipeline::load_dir(&model_dir(name), device::cpu())
+        .unwrap_or_else(|e| panic!("loading {name}: {e}"))
 }
 
 /// The golden tensors transformers computed for one fixture model.
@@ -29,7 +35,9 @@ pub struct Golden {
 
 impl Golden {
     pub fn open(name: &str) -> Self {
-        let path = fixtures().join("golden").join(format!("{name}.safetensors"));
+        let path = fixtures()
+            .join("golden")
+            .join(format!("{name}.safetensors"));
         Self {
             bytes: std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
         }
@@ -50,7 +58,13 @@ pub fn cases() -> serde_json::Value {
 
 /// Largest absolute difference; panics with context if the lengths differ.
 pub fn max_abs_diff(what: &str, ours: &[f32], theirs: &[f32]) -> f32 {
-    assert_eq!(ours.len(), theirs.len(), "{what}: {} values vs {}", ours.len(), theirs.len());
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{what}: {} values vs {}",
+        ours.len(),
+        theirs.len()
+    );
     ours.iter()
         .zip(theirs)
         .map(|(a, b)| (a - b).abs())

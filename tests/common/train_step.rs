@@ -28,10 +28,23 @@ pub fn golden_train_batch(get: impl Fn(&str) -> (Vec<usize>, Vec<f32>)) -> MlmBa
     let seq = shape[1];
     let mut batch = MlmBatch::default();
     for b in 0..shape[0] {
-        let n = mask[b * seq..(b + 1) * seq].iter().filter(|&&m| m == 1.0).count();
-        batch.ids.push(ids[b * seq..b * seq + n].iter().map(|&x| x as u32).collect());
+        let n = mask[b * seq..(b + 1) * seq]
+            .iter()
+            .filter(|&&m| m == 1.0)
+            .count();
+        batch.ids.push(
+            ids[b * seq..b * seq + n]
+                .iter()
+                .map(|&x| x as u32)
+                .collect(),
+        );
         batch.type_ids.push(vec![0; n]);
-        batch.labels.push(labels[b * seq..b * seq + n].iter().map(|&x| x as i64).collect());
+        batch.labels.push(
+            labels[b * seq..b * seq + n]
+                .iter()
+                .map(|&x| x as i64)
+                .collect(),
+        );
     }
     batch
 }
@@ -40,6 +53,13 @@ pub fn golden_train_batch(get: impl Fn(&str) -> (Vec<usize>, Vec<f32>)) -> MlmBa
 pub fn assert_rel(what: &str, ours: &[f32], theirs: &[f32], rel: f32) {
     assert_eq!(ours.len(), theirs.len(), "{what}");
     let scale = theirs.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
-    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(worst <= rel * scale, "{what}: max |diff| {worst:e} > {rel:e} x {scale:e}");
+    let worst = ours
+        .iter()
+        .zip(theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        worst <= rel * scale,
+        "{what}: max |diff| {worst:e} > {rel:e} x {scale:e}"
+    );
 }

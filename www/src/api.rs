@@ -50,7 +50,10 @@ impl BertModel {
             backend: Preference::parse(&backend),
             cpu_reason: None,
         };
-        let info = worker.load(request, Some(&payload.into()), |_| {}).await.map_err(fail)?;
+        let info = worker
+            .load(request, Some(&payload.into()), |_| {})
+            .await
+            .map_err(fail)?;
         Ok(BertModel { worker, info })
     }
 
@@ -67,14 +70,27 @@ impl BertModel {
     /// WordPiece tokens of a text or pair: `{tokens, ids, type_ids, offsets, word_ids,
     /// sequence_ids, special, truncated}`.
     pub async fn tokenize(&self, text: String, text_b: Option<String>) -> Result<JsValue, JsError> {
-        js(&self.worker.tokenize(&text, text_b.as_deref()).await.map_err(fail)?)
+        js(&self
+            .worker
+            .tokenize(&text, text_b.as_deref())
+            .await
+            .map_err(fail)?)
     }
 
     /// Top-k for every `[MASK]` of `ids` and every attention map:
     /// `{masks: [{position, predictions: [{token, id, probability}]}], layers, heads, seq,
     /// attentions}`, `attentions` a `Float32Array` `[layer][head][query][key]`.
-    pub async fn analyze(&self, ids: Vec<u32>, type_ids: Vec<u32>, top_k: usize) -> Result<JsValue, JsError> {
-        let (reply, maps) = self.worker.analyze_maps(&ids, &type_ids, top_k).await.map_err(fail)?;
+    pub async fn analyze(
+        &self,
+        ids: Vec<u32>,
+        type_ids: Vec<u32>,
+        top_k: usize,
+    ) -> Result<JsValue, JsError> {
+        let (reply, maps) = self
+            .worker
+            .analyze_maps(&ids, &type_ids, top_k)
+            .await
+            .map_err(fail)?;
         let Reply::Analysis { .. } = &reply else {
             return Err(JsError::new("the model's worker answered out of turn"));
         };
@@ -85,15 +101,31 @@ impl BertModel {
     }
 
     /// Tokenizes and predicts every `[MASK]` in the text: `{tokens, masks}`.
-    pub async fn predict(&self, text: String, text_b: Option<String>, top_k: usize) -> Result<JsValue, JsError> {
-        let enc = self.worker.tokenize(&text, text_b.as_deref()).await.map_err(fail)?;
-        let analysis = self.worker.analyze(&enc.ids, &enc.type_ids, top_k).await.map_err(fail)?;
+    pub async fn predict(
+        &self,
+        text: String,
+        text_b: Option<String>,
+        top_k: usize,
+    ) -> Result<JsValue, JsError> {
+        let enc = self
+            .worker
+            .tokenize(&text, text_b.as_deref())
+            .await
+            .map_err(fail)?;
+        let analysis = self
+            .worker
+            .analyze(&enc.ids, &enc.type_ids, top_k)
+            .await
+            .map_err(fail)?;
         #[derive(Serialize)]
         struct Out<'a> {
             tokens: &'a [String],
             masks: &'a [bert_burn::inference::MaskPredictions],
         }
-        js(&Out { tokens: &enc.tokens, masks: &analysis.analysis.masks })
+        js(&Out {
+            tokens: &enc.tokens,
+            masks: &analysis.analysis.masks,
+        })
     }
 }
 
@@ -101,8 +133,13 @@ impl BertModel {
 /// recovery. Resolves to false when the page's model is not on WebGPU.
 #[wasm_bindgen(js_name = loseWebGpuDeviceForTesting)]
 pub async fn lose_webgpu_device_for_testing() -> Result<bool, JsError> {
-    let worker = crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
-    match worker.ask(Request::LoseDeviceForTesting).await.map_err(fail)? {
+    let worker =
+        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
+    match worker
+        .ask(Request::LoseDeviceForTesting)
+        .await
+        .map_err(fail)?
+    {
         Reply::Flag { value } => Ok(value),
         _ => Err(JsError::new("the model's worker answered out of turn")),
     }
@@ -112,7 +149,8 @@ pub async fn lose_webgpu_device_for_testing() -> Result<bool, JsError> {
 /// test can check that the page recovers. Resolves once the worker is gone.
 #[wasm_bindgen(js_name = crashModelWorkerForTesting)]
 pub async fn crash_model_worker_for_testing() -> Result<bool, JsError> {
-    let worker = crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
+    let worker =
+        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
     match worker.ask(Request::CrashForTesting).await {
         Err(RequestError::WorkerDied(_)) => Ok(true),
         Err(e) => Err(fail(e)),

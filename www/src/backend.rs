@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
-use wasm_bindgen::JsCast;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 
 /// What the user asked for (`?backend=` in the URL, or the tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,11 +104,13 @@ pub async fn open(preference: Preference) -> Backend {
         ));
     }
     match webgpu().await {
-        Ok(backend) if preference == Preference::Auto && backend.info.software => cpu(Some(format!(
-            "the only WebGPU adapter is a software emulation ({}), slower than the CPU backend; \
+        Ok(backend) if preference == Preference::Auto && backend.info.software => {
+            cpu(Some(format!(
+                "the only WebGPU adapter is a software emulation ({}), slower than the CPU backend; \
              running on the CPU (?backend=webgpu uses it anyway)",
-            backend.info.adapter
-        ))),
+                backend.info.adapter
+            )))
+        }
         Ok(backend) => backend,
         Err(reason) => cpu(Some(reason)),
     }
@@ -193,7 +195,11 @@ pub struct MemoryFigures {
 pub fn memory(device: &Device) -> MemoryFigures {
     let wasm_heap_bytes = wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as u64
+        })
         .unwrap_or(0);
     let pools = device.memory_pool_usage();
     MemoryFigures {

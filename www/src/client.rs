@@ -10,13 +10,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use bert_burn::inference::Analysis;
 use bert_burn::Encoding;
+use bert_burn::inference::Analysis;
 use js_sys::{Array, Float32Array, Function, Promise};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
+use web_sys::{
+    Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker, WorkerOptions, WorkerType,
+};
 
 use crate::protocol::{Event, Failure, ModelInfo, Reply, Request, envelope, field, from_js, to_js};
 
@@ -96,11 +98,18 @@ impl Inner {
         if let Some(message) = field(&data, "fatal").and_then(|v| v.as_string()) {
             return self.die(message);
         }
-        let Some(id) = field(&data, "id").and_then(|v| v.as_f64()).map(|v| v as u32) else {
+        let Some(id) = field(&data, "id")
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u32)
+        else {
             return;
         };
         if let Some(event) = field(&data, "event") {
-            let handler = self.pending.borrow().get(&id).and_then(|p| p.on_event.clone());
+            let handler = self
+                .pending
+                .borrow()
+                .get(&id)
+                .and_then(|p| p.on_event.clone());
             if let (Some(handler), Ok(event)) = (handler, from_js::<Event>(event)) {
                 handler(event);
             }
@@ -136,13 +145,21 @@ impl ModelWorker {
             }, { once: true });\n";
         let options = BlobPropertyBag::new();
         options.set_type("text/javascript");
-        let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&JsValue::from_str(script)), &options)
+        let blob = Blob::new_with_str_sequence_and_options(
+            &Array::of1(&JsValue::from_str(script)),
+            &options,
+        )
+        .map_err(|_| "the browser could not make the worker's script")?;
+        let blob_url = Url::create_object_url_with_blob(&blob)
             .map_err(|_| "the browser could not make the worker's script")?;
-        let blob_url = Url::create_object_url_with_blob(&blob).map_err(|_| "the browser could not make the worker's script")?;
         let worker_options = WorkerOptions::new();
         worker_options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(&blob_url, &worker_options)
-            .map_err(|e| format!("this browser cannot start the model's worker: {}", js_message(&e)))?;
+        let worker = Worker::new_with_options(&blob_url, &worker_options).map_err(|e| {
+            format!(
+                "this browser cannot start the model's worker: {}",
+                js_message(&e)
+            )
+        })?;
         let inner = Rc::new(Inner {
             worker,
             next_id: Cell::new(1),
@@ -184,16 +201,26 @@ impl ModelWorker {
                 inner.die(format!("the model's worker crashed ({message})"));
             }
         });
-        inner.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        inner.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        inner.listeners.borrow_mut().extend([on_message, on_error]);
-        let boot = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&boot, &"url".into(), &MODULE_URL.with(|u| JsValue::from_str(u)));
-        let _ = js_sys::Reflect::set(&boot, &"module".into(), &wasm_bindgen::module());
         inner
             .worker
-            .post_message(&boot)
-            .map_err(|e| format!("the model's worker could not be given its code: {}", js_message(&e)))?;
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        inner
+            .worker
+            .set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        inner.listeners.borrow_mut().extend([on_message, on_error]);
+        let boot = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(
+            &boot,
+            &"url".into(),
+            &MODULE_URL.with(|u| JsValue::from_str(u)),
+        );
+        let _ = js_sys::Reflect::set(&boot, &"module".into(), &wasm_bindgen::module());
+        inner.worker.post_message(&boot).map_err(|e| {
+            format!(
+                "the model's worker could not be given its code: {}",
+                js_message(&e)
+            )
+        })?;
         let started = JsFuture::from(ready).await;
         let _ = Url::revoke_object_url(&blob_url);
         started.map_err(|e| format!("the model's worker did not start: {}", js_message(&e)))?;
@@ -224,15 +251,30 @@ impl ModelWorker {
         self.inner.next_id.set(id + 1);
         let value = to_js(request).map_err(RequestError::Failed)?;
         let (promise, (resolve, reject)) = promise_parts();
-        self.inner.pending.borrow_mut().insert(id, Pending { resolve, reject, on_event });
+        self.inner.pending.borrow_mut().insert(
+            id,
+            Pending {
+                resolve,
+                reject,
+                on_event,
+            },
+        );
         let list: Array = transfer.iter().collect();
-        if let Err(e) = self.inner.worker.post_message_with_transfer(&envelope(id, "request", &value, payload), &list) {
+        if let Err(e) = self
+            .inner
+            .worker
+            .post_message_with_transfer(&envelope(id, "request", &value, payload), &list)
+        {
             self.inner.pending.borrow_mut().remove(&id);
-            return Err(RequestError::Failed(format!("could not send to the model's worker: {}", js_message(&e))));
+            return Err(RequestError::Failed(format!(
+                "could not send to the model's worker: {}",
+                js_message(&e)
+            )));
         }
         match JsFuture::from(promise).await {
             Ok(data) => {
-                let reply = field(&data, "reply").ok_or_else(|| RequestError::Failed("an empty reply".into()))?;
+                let reply = field(&data, "reply")
+                    .ok_or_else(|| RequestError::Failed("an empty reply".into()))?;
                 let reply = from_js::<Reply>(reply).map_err(RequestError::Failed)?;
                 Ok((reply, field(&data, "payload")))
             }
@@ -240,14 +282,19 @@ impl ModelWorker {
                 Some(Ok(f)) if f.device_lost => RequestError::DeviceLost(f.message),
                 Some(Ok(f)) => RequestError::Failed(f.message),
                 Some(Err(m)) => RequestError::Failed(m),
-                None => RequestError::WorkerDied(e.as_string().unwrap_or_else(|| "the model's worker stopped".into())),
+                None => RequestError::WorkerDied(
+                    e.as_string()
+                        .unwrap_or_else(|| "the model's worker stopped".into()),
+                ),
             }),
         }
     }
 
     /// A request whose reply carries no payload.
     pub async fn ask(&self, request: Request) -> Result<Reply, RequestError> {
-        self.request(&request, None, &[], None).await.map(|(reply, _)| reply)
+        self.request(&request, None, &[], None)
+            .await
+            .map(|(reply, _)| reply)
     }
 
     pub async fn load(
@@ -256,14 +303,25 @@ impl ModelWorker {
         payload: Option<&JsValue>,
         on_event: impl Fn(Event) + 'static,
     ) -> Result<ModelInfo, RequestError> {
-        match self.request(&request, payload, &[], Some(Rc::new(on_event))).await?.0 {
+        match self
+            .request(&request, payload, &[], Some(Rc::new(on_event)))
+            .await?
+            .0
+        {
             Reply::Loaded(info) => Ok(info),
             other => Err(unexpected(&other)),
         }
     }
 
-    pub async fn tokenize(&self, text: &str, text_b: Option<&str>) -> Result<Encoding, RequestError> {
-        let request = Request::Tokenize { text: text.into(), text_b: text_b.map(String::from) };
+    pub async fn tokenize(
+        &self,
+        text: &str,
+        text_b: Option<&str>,
+    ) -> Result<Encoding, RequestError> {
+        let request = Request::Tokenize {
+            text: text.into(),
+            text_b: text_b.map(String::from),
+        };
         match self.ask(request).await? {
             Reply::Tokens(encoding) => Ok(encoding),
             other => Err(unexpected(&other)),
@@ -271,19 +329,52 @@ impl ModelWorker {
     }
 
     /// Predictions and attention maps, the maps still as the `Float32Array` they came in.
-    pub async fn analyze_maps(&self, ids: &[u32], type_ids: &[u32], top_k: usize) -> Result<(Reply, Float32Array), RequestError> {
-        let request = Request::Analyze { ids: ids.to_vec(), type_ids: type_ids.to_vec(), top_k };
+    pub async fn analyze_maps(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+        top_k: usize,
+    ) -> Result<(Reply, Float32Array), RequestError> {
+        let request = Request::Analyze {
+            ids: ids.to_vec(),
+            type_ids: type_ids.to_vec(),
+            top_k,
+        };
         let (reply, payload) = self.request(&request, None, &[], None).await?;
         let maps = payload
             .and_then(|p| p.dyn_into::<Float32Array>().ok())
-            .ok_or_else(|| RequestError::Failed("the attention maps are missing from the reply".into()))?;
+            .ok_or_else(|| {
+                RequestError::Failed("the attention maps are missing from the reply".into())
+            })?;
         Ok((reply, maps))
     }
 
-    pub async fn analyze(&self, ids: &[u32], type_ids: &[u32], top_k: usize) -> Result<Analyzed, RequestError> {
+    pub async fn analyze(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+        top_k: usize,
+    ) -> Result<Analyzed, RequestError> {
         match self.analyze_maps(ids, type_ids, top_k).await? {
-            (Reply::Analysis { masks, layers, heads, seq, kernels, reads, .. }, maps) => Ok(Analyzed {
-                analysis: Analysis { masks, layers, heads, seq, attentions: maps.to_vec() },
+            (
+                Reply::Analysis {
+                    masks,
+                    layers,
+                    heads,
+                    seq,
+                    kernels,
+                    reads,
+                    ..
+                },
+                maps,
+            ) => Ok(Analyzed {
+                analysis: Analysis {
+                    masks,
+                    layers,
+                    heads,
+                    seq,
+                    attentions: maps.to_vec(),
+                },
                 kernels,
                 reads,
             }),
@@ -302,7 +393,9 @@ pub struct Analyzed {
 }
 
 fn unexpected(reply: &Reply) -> RequestError {
-    RequestError::Failed(format!("the model's worker answered out of turn: {reply:?}"))
+    RequestError::Failed(format!(
+        "the model's worker answered out of turn: {reply:?}"
+    ))
 }
 
 /// A promise and its `(resolve, reject)` functions.
@@ -310,7 +403,10 @@ fn promise_parts() -> (Promise, (Function, Function)) {
     let parts = Rc::new(RefCell::new(None));
     let p = parts.clone();
     let promise = Promise::new(&mut |resolve, reject| *p.borrow_mut() = Some((resolve, reject)));
-    let parts = parts.borrow_mut().take().expect("a Promise runs its executor at once");
+    let parts = parts
+        .borrow_mut()
+        .take()
+        .expect("a Promise runs its executor at once");
     (promise, parts)
 }
 

@@ -57,7 +57,8 @@ pub fn caches() -> Option<web_sys::CacheStorage> {
 
 /// `navigator.gpu` of the current global (WebGPU), if the browser has it.
 pub fn navigator_gpu() -> Option<JsValue> {
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let navigator =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
     let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
     (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
 }

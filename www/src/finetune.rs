@@ -40,13 +40,22 @@ impl Default for FineTuneOptions {
 impl FineTuneOptions {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=100_000).contains(&self.steps) {
-            return Err(format!("steps must be between 1 and 100000 (got {})", self.steps));
+            return Err(format!(
+                "steps must be between 1 and 100000 (got {})",
+                self.steps
+            ));
         }
         if !(self.lr > 0.0 && self.lr <= 0.1) {
-            return Err(format!("the learning rate must be in (0, 0.1] (got {})", self.lr));
+            return Err(format!(
+                "the learning rate must be in (0, 0.1] (got {})",
+                self.lr
+            ));
         }
         if !(1..=256).contains(&self.batch) {
-            return Err(format!("the batch must be between 1 and 256 (got {})", self.batch));
+            return Err(format!(
+                "the batch must be between 1 and 256 (got {})",
+                self.batch
+            ));
         }
         Ok(())
     }
@@ -65,14 +74,24 @@ pub struct FineTuner {
 impl FineTuner {
     /// A trainable copy of the session's model (its weights read back once) and the
     /// user's text as batches.
-    pub async fn new(session: &Session, text: &str, options: &FineTuneOptions) -> Result<Self, String> {
+    pub async fn new(
+        session: &Session,
+        text: &str,
+        options: &FineTuneOptions,
+    ) -> Result<Self, String> {
         options.validate()?;
         let p = &session.pipeline;
-        let max_len = options.max_len.min(session.config().max_position_embeddings);
-        let data = SentenceBatches::new(text, &p.tokenizer, max_len, options.batch, options.seed).map_err(|e| e.to_string())?;
-        let weights = to_safetensors(&p.model, StoreDtype::F32).await.map_err(|e| e.to_string())?;
+        let max_len = options
+            .max_len
+            .min(session.config().max_position_embeddings);
+        let data = SentenceBatches::new(text, &p.tokenizer, max_len, options.batch, options.seed)
+            .map_err(|e| e.to_string())?;
+        let weights = to_safetensors(&p.model, StoreDtype::F32)
+            .await
+            .map_err(|e| e.to_string())?;
         let device = p.device.clone().autodiff();
-        let model = load_with_config(session.config(), &weights, &device).map_err(|e| e.to_string())?;
+        let model =
+            load_with_config(session.config(), &weights, &device).map_err(|e| e.to_string())?;
         let trainer = MlmTrainer::new(TrainConfig {
             lr: options.lr,
             warmup_steps: options.steps / 10,
@@ -102,7 +121,10 @@ impl FineTuner {
     /// One optimizer step; returns the batch's loss before the update.
     pub async fn step(&mut self) -> Result<f32, String> {
         let batch = self.data.next_batch();
-        let model = self.model.take().ok_or("the fine-tuning run has ended after an error")?;
+        let model = self
+            .model
+            .take()
+            .ok_or("the fine-tuning run has ended after an error")?;
         let (model, report) = self
             .trainer
             .step(model, &batch, self.pad_id, &self.device)
@@ -111,7 +133,10 @@ impl FineTuner {
         self.model = Some(model);
         self.tokens_seen += batch.num_tokens();
         if !report.loss.is_finite() {
-            return Err(format!("the loss became {} (try a lower learning rate)", report.loss));
+            return Err(format!(
+                "the loss became {} (try a lower learning rate)",
+                report.loss
+            ));
         }
         Ok(report.loss)
     }

@@ -34,11 +34,22 @@ impl KernelCount {
     /// All launches, and `name ×count` lines, most launched first.
     pub fn finish(self) -> (usize, Vec<String>) {
         drop(self.watching);
-        let counts = self.launches.0.lock().map(|c| c.clone()).unwrap_or_default();
+        let counts = self
+            .launches
+            .0
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
         let mut lines: Vec<(&str, usize)> = counts.into_iter().collect();
         lines.sort_by(|a, b| b.1.cmp(&a.1));
         let total = lines.iter().map(|(_, n)| n).sum();
-        (total, lines.into_iter().map(|(name, n)| format!("{} ×{n}", short_kernel_name(name))).collect())
+        (
+            total,
+            lines
+                .into_iter()
+                .map(|(name, n)| format!("{} ×{n}", short_kernel_name(name)))
+                .collect(),
+        )
     }
 }
 

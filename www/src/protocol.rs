@@ -7,8 +7,8 @@
 //! files travel beside them as `payload` (typed arrays and `File`s, transferred where
 //! they can be), so no tensor is ever turned into a JS array of numbers.
 
-use bert_burn::inference::MaskPredictions;
 use bert_burn::Encoding;
+use bert_burn::inference::MaskPredictions;
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use wasm_bindgen::JsValue;
@@ -23,15 +23,29 @@ use crate::model_files::Location;
 pub enum Request {
     /// Load a checkpoint and make it the model (the one loaded before stays until this
     /// one is ready). `cpu_reason`: run on the CPU and say why (after a lost GPU).
-    Load { source: Source, backend: Preference, cpu_reason: Option<String> },
+    Load {
+        source: Source,
+        backend: Preference,
+        cpu_reason: Option<String>,
+    },
     /// WordPiece tokens of a text or pair. Replies [`Reply::Tokens`].
-    Tokenize { text: String, text_b: Option<String> },
+    Tokenize {
+        text: String,
+        text_b: Option<String>,
+    },
     /// Top-k for every `[MASK]` and every attention map in one forward pass. Replies
     /// [`Reply::Analysis`] with the maps as a `Float32Array` payload.
-    Analyze { ids: Vec<u32>, type_ids: Vec<u32>, top_k: usize },
+    Analyze {
+        ids: Vec<u32>,
+        type_ids: Vec<u32>,
+        top_k: usize,
+    },
     /// MLM fine-tuning of the current model on `text`: an [`Event::Step`] per step,
     /// then [`Reply::FineTuned`].
-    FineTune { text: String, options: FineTuneOptions },
+    FineTune {
+        text: String,
+        options: FineTuneOptions,
+    },
     /// Ends a fine-tuning run after the step under way.
     StopFineTune,
     /// Back to the weights as loaded.
@@ -77,9 +91,15 @@ pub enum Reply {
     },
     FineTuned(FineTuneSummary),
     /// `config.json` and the tokenizer's file name; the payload is `{weights, tokenizer}`.
-    Exported { config_json: String, tokenizer_file: String, finetuned: bool },
+    Exported {
+        config_json: String,
+        tokenizer_file: String,
+        finetuned: bool,
+    },
     Done,
-    Flag { value: bool },
+    Flag {
+        value: bool,
+    },
 }
 
 /// Progress of a request under way.
@@ -87,9 +107,15 @@ pub enum Reply {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Bytes of one file downloaded so far (and its size, when the server says).
-    Download { file: String, done: f64, total: Option<f64> },
+    Download {
+        file: String,
+        done: f64,
+        total: Option<f64>,
+    },
     /// The model is being built from downloaded files.
-    Building { source: String },
+    Building {
+        source: String,
+    },
     Step(StepReport),
 }
 
@@ -103,7 +129,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), device_lost: false }
+        Self {
+            message: message.into(),
+            device_lost: false,
+        }
     }
 }
 
@@ -171,5 +200,7 @@ pub fn envelope(id: u32, key: &str, value: &JsValue, payload: Option<&JsValue>) 
 
 /// Field `key` of a message, if present.
 pub fn field(message: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(message, &key.into()).ok().filter(|v| !v.is_undefined())
+    Reflect::get(message, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined())
 }

@@ -94,9 +94,12 @@ impl Session {
 
     /// The checkpoint as Hugging Face lays it out: `model.safetensors` (f32) and `config.json`.
     pub async fn export(&self) -> Result<(Vec<u8>, String), String> {
-        let weights = bert_burn::checkpoint::to_safetensors(&self.pipeline.model, bert_burn::checkpoint::StoreDtype::F32)
-            .await
-            .map_err(|e| e.to_string())?;
+        let weights = bert_burn::checkpoint::to_safetensors(
+            &self.pipeline.model,
+            bert_burn::checkpoint::StoreDtype::F32,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok((weights, self.config().to_json()))
     }
 

@@ -8,8 +8,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
@@ -19,7 +19,8 @@ use crate::finetune::FineTuner;
 use crate::kernel_count::KernelCount;
 use crate::model_files::{self, ModelFiles};
 use crate::protocol::{
-    Event, Failure, FineTuneSummary, ModelInfo, Reply, Request, Source, StepReport, envelope, field, from_js, to_js,
+    Event, Failure, FineTuneSummary, ModelInfo, Reply, Request, Source, StepReport, envelope,
+    field, from_js, to_js,
 };
 use crate::session::{Session, parameter_count};
 
@@ -76,7 +77,10 @@ pub fn worker_main() {
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
         let data = e.data();
-        let Some(id) = field(&data, "id").and_then(|v| v.as_f64()).map(|v| v as u32) else {
+        let Some(id) = field(&data, "id")
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u32)
+        else {
             return;
         };
         let payload = field(&data, "payload");
@@ -88,10 +92,18 @@ pub fn worker_main() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    let on_rejection = Closure::<dyn FnMut(web_sys::PromiseRejectionEvent)>::new(|e: web_sys::PromiseRejectionEvent| {
-        post_fatal(&format!("the model's worker failed: {}", crate::client::js_message(&e.reason())));
-    });
-    let _ = scope().add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());
+    let on_rejection = Closure::<dyn FnMut(web_sys::PromiseRejectionEvent)>::new(
+        |e: web_sys::PromiseRejectionEvent| {
+            post_fatal(&format!(
+                "the model's worker failed: {}",
+                crate::client::js_message(&e.reason())
+            ));
+        },
+    );
+    let _ = scope().add_event_listener_with_callback(
+        "unhandledrejection",
+        on_rejection.as_ref().unchecked_ref(),
+    );
     on_rejection.forget();
     let ready = Object::new();
     let _ = Reflect::set(&ready, &"ready".into(), &true.into());
@@ -117,19 +129,33 @@ fn answer(id: u32, result: Answer) {
 async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
     let plain = |reply: Reply| -> Answer { Ok((reply, None, Vec::new())) };
     let result = match request {
-        Request::Load { source, backend, cpu_reason } => load(id, source, backend, cpu_reason, payload).await.and_then(|i| plain(Reply::Loaded(i))),
+        Request::Load {
+            source,
+            backend,
+            cpu_reason,
+        } => load(id, source, backend, cpu_reason, payload)
+            .await
+            .and_then(|i| plain(Reply::Loaded(i))),
         Request::Tokenize { text, text_b } => current()
             .and_then(|s| s.tokenize(&text, text_b.as_deref()).map_err(Failure::new))
             .and_then(|e| plain(Reply::Tokens(e))),
-        Request::Analyze { ids, type_ids, top_k } => analyze(&ids, &type_ids, top_k).await,
-        Request::FineTune { text, options } => fine_tune(id, &text, &options).await.and_then(|s| plain(Reply::FineTuned(s))),
+        Request::Analyze {
+            ids,
+            type_ids,
+            top_k,
+        } => analyze(&ids, &type_ids, top_k).await,
+        Request::FineTune { text, options } => fine_tune(id, &text, &options)
+            .await
+            .and_then(|s| plain(Reply::FineTuned(s))),
         Request::StopFineTune => {
             STOP.with(|s| s.set(true));
             plain(Reply::Done)
         }
         Request::Reset => reset().and_then(|()| plain(Reply::Done)),
         Request::Export => export().await,
-        Request::LoseDeviceForTesting => plain(Reply::Flag { value: backend::lose_webgpu_device() }),
+        Request::LoseDeviceForTesting => plain(Reply::Flag {
+            value: backend::lose_webgpu_device(),
+        }),
         Request::CrashForTesting => {
             // A trap, as a bug or a failed allocation ends a wasm instance: no panic hook.
             #[cfg(target_arch = "wasm32")]
@@ -151,7 +177,10 @@ fn current() -> Result<Rc<Session>, Failure> {
 /// after the read fails, so this waits for it) or not. The CPU backend has no device to lose.
 async fn failure_after(session: &Session, message: String) -> Failure {
     let device_lost = session.backend.kind == "webgpu" && backend::lost_after_failure(1000).await;
-    Failure { message, device_lost }
+    Failure {
+        message,
+        device_lost,
+    }
 }
 
 async fn load(
@@ -161,8 +190,15 @@ async fn load(
     cpu_reason: Option<String>,
     payload: Option<JsValue>,
 ) -> Result<ModelInfo, Failure> {
-    let files = read_files(id, source, payload).await.map_err(Failure::new)?;
-    post_event(id, &Event::Building { source: files.source.clone() });
+    let files = read_files(id, source, payload)
+        .await
+        .map_err(Failure::new)?;
+    post_event(
+        id,
+        &Event::Building {
+            source: files.source.clone(),
+        },
+    );
     let started = now_ms();
     let backend = match cpu_reason {
         Some(reason) => backend::cpu(Some(reason)),
@@ -200,7 +236,11 @@ async fn load(
 }
 
 /// The checkpoint's files, from wherever the request says.
-async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result<ModelFiles, String> {
+async fn read_files(
+    id: u32,
+    source: Source,
+    payload: Option<JsValue>,
+) -> Result<ModelFiles, String> {
     match source {
         Source::Location { location } => {
             // Progress at most every 50 ms: a large file arrives in thousands of chunks.
@@ -209,13 +249,23 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
                 let now = now_ms();
                 if now - last.get() >= 50.0 || Some(done) == total {
                     last.set(now);
-                    post_event(id, &Event::Download { file: file.into(), done, total });
+                    post_event(
+                        id,
+                        &Event::Download {
+                            file: file.into(),
+                            done,
+                            total,
+                        },
+                    );
                 }
             };
             model_files::fetch_model(&location, &progress).await
         }
         Source::Files => {
-            let list: Array = payload.ok_or("no files were given")?.dyn_into().map_err(|_| "the files are not a list")?;
+            let list: Array = payload
+                .ok_or("no files were given")?
+                .dyn_into()
+                .map_err(|_| "the files are not a list")?;
             let files: Vec<web_sys::File> = list.iter().filter_map(|f| f.dyn_into().ok()).collect();
             model_files::from_local_files(&files).await
         }
@@ -227,7 +277,9 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
                     .map(|a| a.to_vec())
                     .ok_or_else(|| format!("{name} is missing: give it as a Uint8Array"))
             };
-            let config_json = field(&payload, "config").and_then(|v| v.as_string()).ok_or("the config is missing: give config.json as a string")?;
+            let config_json = field(&payload, "config")
+                .and_then(|v| v.as_string())
+                .ok_or("the config is missing: give config.json as a string")?;
             let tokenizer = bytes("tokenizer")?;
             let mut files = ModelFiles {
                 source: "the given files".into(),
@@ -236,7 +288,8 @@ async fn read_files(id: u32, source: Source, payload: Option<JsValue>) -> Result
                 ..ModelFiles::default()
             };
             if tokenizer_is_vocab {
-                files.vocab_txt = Some(String::from_utf8(tokenizer).map_err(|_| "vocab.txt is not UTF-8 text")?);
+                files.vocab_txt =
+                    Some(String::from_utf8(tokenizer).map_err(|_| "vocab.txt is not UTF-8 text")?);
             } else {
                 files.tokenizer_json = Some(tokenizer);
             }
@@ -278,7 +331,11 @@ async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
     Ok((reply, Some(maps.into()), vec![buffer]))
 }
 
-async fn fine_tune(id: u32, text: &str, options: &crate::finetune::FineTuneOptions) -> Result<FineTuneSummary, Failure> {
+async fn fine_tune(
+    id: u32,
+    text: &str,
+    options: &crate::finetune::FineTuneOptions,
+) -> Result<FineTuneSummary, Failure> {
     let session = current()?;
     let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().training, true));
     if already {
@@ -290,8 +347,15 @@ async fn fine_tune(id: u32, text: &str, options: &crate::finetune::FineTuneOptio
     result
 }
 
-async fn run_steps(id: u32, session: &Rc<Session>, text: &str, options: &crate::finetune::FineTuneOptions) -> Result<FineTuneSummary, Failure> {
-    let mut tuner = FineTuner::new(session, text, options).await.map_err(Failure::new)?;
+async fn run_steps(
+    id: u32,
+    session: &Rc<Session>,
+    text: &str,
+    options: &crate::finetune::FineTuneOptions,
+) -> Result<FineTuneSummary, Failure> {
+    let mut tuner = FineTuner::new(session, text, options)
+        .await
+        .map_err(Failure::new)?;
     let started = now_ms();
     let mut losses = Vec::with_capacity(options.steps);
     let mut failure = None;
@@ -327,7 +391,12 @@ async fn run_steps(id: u32, session: &Rc<Session>, text: &str, options: &crate::
     if let Some(e) = failure {
         let failure = failure_after(session, e).await;
         // The first line says what failed; wgpu's chain of causes and backtrace follow.
-        let cause = failure.message.lines().next().unwrap_or_default().to_string();
+        let cause = failure
+            .message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let message = if failure.device_lost {
             format!("the WebGPU device was lost after {done} steps ({cause})")
         } else {
@@ -378,5 +447,13 @@ async fn export() -> Answer {
     let _ = Reflect::set(&payload, &"weights".into(), &weights);
     let _ = Reflect::set(&payload, &"tokenizer".into(), &tokenizer);
     let transfer = vec![weights.buffer().into(), tokenizer.buffer().into()];
-    Ok((Reply::Exported { config_json, tokenizer_file, finetuned }, Some(payload.into()), transfer))
+    Ok((
+        Reply::Exported {
+            config_json,
+            tokenizer_file,
+            finetuned,
+        },
+        Some(payload.into()),
+        transfer,
+    ))
 }

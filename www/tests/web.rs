@@ -275,18 +275,42 @@ fn model_locations_parse() {
 /// and the envelope carries its id, key and payload.
 #[wasm_bindgen_test]
 fn protocol_messages_round_trip_through_js() {
-    use bert_web::protocol::{Event, Failure, Reply, Request, Source, envelope, field, from_js, to_js};
+    use bert_web::protocol::{
+        Event, Failure, Reply, Request, Source, envelope, field, from_js, to_js,
+    };
     let requests = vec![
         Request::Load {
-            source: Source::Location { location: Location::parse("org/name@v1").unwrap() },
+            source: Source::Location {
+                location: Location::parse("org/name@v1").unwrap(),
+            },
             backend: Preference::WebGpu,
             cpu_reason: Some("the WebGPU device was lost".into()),
         },
-        Request::Load { source: Source::Files, backend: Preference::Auto, cpu_reason: None },
-        Request::Load { source: Source::Bytes { tokenizer_is_vocab: true }, backend: Preference::Cpu, cpu_reason: None },
-        Request::Tokenize { text: "a [MASK] ü 🤗".into(), text_b: Some("b".into()) },
-        Request::Analyze { ids: vec![2, 4, 3], type_ids: vec![0, 0, 0], top_k: 5 },
-        Request::FineTune { text: "one\ntwo".into(), options: bert_web::finetune::FineTuneOptions::default() },
+        Request::Load {
+            source: Source::Files,
+            backend: Preference::Auto,
+            cpu_reason: None,
+        },
+        Request::Load {
+            source: Source::Bytes {
+                tokenizer_is_vocab: true,
+            },
+            backend: Preference::Cpu,
+            cpu_reason: None,
+        },
+        Request::Tokenize {
+            text: "a [MASK] ü 🤗".into(),
+            text_b: Some("b".into()),
+        },
+        Request::Analyze {
+            ids: vec![2, 4, 3],
+            type_ids: vec![0, 0, 0],
+            top_k: 5,
+        },
+        Request::FineTune {
+            text: "one\ntwo".into(),
+            options: bert_web::finetune::FineTuneOptions::default(),
+        },
         Request::StopFineTune,
         Request::Reset,
         Request::Export,
@@ -298,22 +322,48 @@ fn protocol_messages_round_trip_through_js() {
         assert_eq!(back, request);
     }
     let replies = vec![
-        Reply::Analysis { masks: vec![], layers: 2, heads: 4, seq: 7, kernels: 90, kernel_names: vec!["matmul ×90".into()], reads: 1 },
-        Reply::Exported { config_json: "{}".into(), tokenizer_file: "vocab.txt".into(), finetuned: true },
+        Reply::Analysis {
+            masks: vec![],
+            layers: 2,
+            heads: 4,
+            seq: 7,
+            kernels: 90,
+            kernel_names: vec!["matmul ×90".into()],
+            reads: 1,
+        },
+        Reply::Exported {
+            config_json: "{}".into(),
+            tokenizer_file: "vocab.txt".into(),
+            finetuned: true,
+        },
         Reply::Done,
         Reply::Flag { value: true },
     ];
     for reply in replies {
         assert_eq!(from_js::<Reply>(to_js(&reply).unwrap()).unwrap(), reply);
     }
-    let event = Event::Download { file: "model.safetensors".into(), done: 10.0, total: None };
+    let event = Event::Download {
+        file: "model.safetensors".into(),
+        done: 10.0,
+        total: None,
+    };
     assert_eq!(from_js::<Event>(to_js(&event).unwrap()).unwrap(), event);
-    let failure = Failure { message: "lost".into(), device_lost: true };
+    let failure = Failure {
+        message: "lost".into(),
+        device_lost: true,
+    };
     let payload = js_sys::Float32Array::from(&[1.0f32, 2.0][..]);
     let message = envelope(7, "error", &to_js(&failure).unwrap(), Some(&payload));
     assert_eq!(field(&message, "id").and_then(|v| v.as_f64()), Some(7.0));
-    assert_eq!(from_js::<Failure>(field(&message, "error").unwrap()).unwrap(), failure);
-    assert!(field(&message, "payload").unwrap().is_instance_of::<js_sys::Float32Array>());
+    assert_eq!(
+        from_js::<Failure>(field(&message, "error").unwrap()).unwrap(),
+        failure
+    );
+    assert!(
+        field(&message, "payload")
+            .unwrap()
+            .is_instance_of::<js_sys::Float32Array>()
+    );
     assert!(field(&message, "reply").is_none());
     // A message that is not a request is refused with a message, not a panic.
     assert!(from_js::<Request>(wasm_bindgen::JsValue::from_str("predict")).is_err());
@@ -323,13 +373,20 @@ fn protocol_messages_round_trip_through_js() {
 fn kernel_names_are_shortened_to_the_kernel_and_its_operation() {
     use bert_web::kernel_count::short_kernel_name;
     assert_eq!(
-        short_kernel_name("burn_cubecl::kernel::binary::kernel_binop::KernelBinop<burn_cubecl::kernel::binary::AddOp>"),
+        short_kernel_name(
+            "burn_cubecl::kernel::binary::kernel_binop::KernelBinop<burn_cubecl::kernel::binary::AddOp>"
+        ),
         "KernelBinop<AddOp>"
     );
-    assert_eq!(short_kernel_name("cubecl_std::tensor::contiguous::base::copy_kernel::CopyKernel"), "CopyKernel");
+    assert_eq!(
+        short_kernel_name("cubecl_std::tensor::contiguous::base::copy_kernel::CopyKernel"),
+        "CopyKernel"
+    );
     // A long first argument (a whole matmul configuration) is dropped.
     assert_eq!(
-        short_kernel_name("m::MatmulEntry<cubek_matmul::multi_level::args::VeryLongArgumentName, x::Y>"),
+        short_kernel_name(
+            "m::MatmulEntry<cubek_matmul::multi_level::args::VeryLongArgumentName, x::Y>"
+        ),
         "MatmulEntry"
     );
     assert_eq!(short_kernel_name(""), "");
@@ -493,22 +550,51 @@ async fn check_adamw_step(backend: bert_web::backend::Backend) {
     use bert_burn::train::{MlmTrainer, mlm_loss};
     const TOL: f32 = 1e-5;
     let device = backend.device.clone().autodiff();
-    let p = bert_burn::Pipeline::from_bytes(CONFIG, WEIGHTS, TokenizerFiles::Json(TOKENIZER), device.clone()).unwrap();
+    let p = bert_burn::Pipeline::from_bytes(
+        CONFIG,
+        WEIGHTS,
+        TokenizerFiles::Json(TOKENIZER),
+        device.clone(),
+    )
+    .unwrap();
     let golden = SafetensorsFile::parse(TRAIN_STEP).unwrap();
     let batch = golden_train_batch(|name| golden.f32(name).unwrap());
     let mut trainer = MlmTrainer::new(train_step_config()).unwrap();
     // Gradients (tied embeddings included) before any clipping, as the native test checks them.
     let loss = mlm_loss(&p.model, &batch, 0, &device).unwrap();
     let grads = loss.backward();
-    let emb = p.model.bert.embeddings.word_embeddings.weight.val().grad(&grads).unwrap();
-    let query = p.model.bert.encoder.layer[1].attention.self_attention.query.weight.val().grad(&grads).unwrap();
+    let emb = p
+        .model
+        .bert
+        .embeddings
+        .word_embeddings
+        .weight
+        .val()
+        .grad(&grads)
+        .unwrap();
+    let query = p.model.bert.encoder.layer[1]
+        .attention
+        .self_attention
+        .query
+        .weight
+        .val()
+        .grad(&grads)
+        .unwrap();
     for (name, grad) in [
         ("bert.embeddings.word_embeddings.weight", emb),
         // Burn stores Linear weights as [in, out]; torch as [out, in].
-        ("bert.encoder.layer.1.attention.self.query.weight", query.transpose()),
+        (
+            "bert.encoder.layer.1.attention.self.query.weight",
+            query.transpose(),
+        ),
     ] {
         let (_, want) = golden.f32(&format!("grad.{name}")).unwrap();
-        assert_rel(&format!("gradient of {name}"), &read_f32(grad).await.unwrap(), &want, TOL);
+        assert_rel(
+            &format!("gradient of {name}"),
+            &read_f32(grad).await.unwrap(),
+            &want,
+            TOL,
+        );
     }
     let (model, report) = trainer.step(p.model, &batch, 0, &device).await.unwrap();
     let (_, want) = golden.f32("loss_before").unwrap();
@@ -516,7 +602,12 @@ async fn check_adamw_step(backend: bert_web::backend::Backend) {
     let mut checked = 0;
     for (name, _, tensor) in model.named_tensors() {
         let (_, want) = golden.f32(&format!("param.{name}")).unwrap();
-        assert_rel(&format!("updated {name}"), &read_f32(tensor).await.unwrap(), &want, TOL);
+        assert_rel(
+            &format!("updated {name}"),
+            &read_f32(tensor).await.unwrap(),
+            &want,
+            TOL,
+        );
         checked += 1;
     }
     assert!(checked > 30, "{checked} tensors");
@@ -548,10 +639,19 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
     let backend = backend::open(Preference::WebGpu).await;
     assert_eq!(backend.info.kind, "webgpu");
     let session = Session::load(&fixture_files(), &backend).unwrap();
-    let probe = session.tokenize("the capital of france is [MASK].", None).unwrap();
+    let probe = session
+        .tokenize("the capital of france is [MASK].", None)
+        .unwrap();
     let top1 = |a: &bert_burn::inference::Analysis| a.masks[0].predictions[0].token.clone();
-    let before = session.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
-    assert_ne!(top1(&before), "public", "the fixture must not know the fact yet");
+    let before = session
+        .analyze(&probe.ids, &probe.type_ids, 5)
+        .await
+        .unwrap();
+    assert_ne!(
+        top1(&before),
+        "public",
+        "the fixture must not know the fact yet"
+    );
 
     let text = "the capital of france is public.\nthe capital of france is public.\nthe capital of france is public.";
     let options = FineTuneOptions {
@@ -567,10 +667,18 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
     }
     let first: f32 = losses[..10].iter().sum::<f32>() / 10.0;
     let last: f32 = losses[50..].iter().sum::<f32>() / 10.0;
-    assert!(last < first * 0.5, "the loss should fall: {first} -> {last}");
+    assert!(
+        last < first * 0.5,
+        "the loss should fall: {first} -> {last}"
+    );
     let tuned = session.with_model(tuner.into_model().unwrap());
     let after = tuned.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
-    assert_eq!(top1(&after), "public", "after fine-tuning: {:?}", after.masks[0].predictions);
+    assert_eq!(
+        top1(&after),
+        "public",
+        "after fine-tuning: {:?}",
+        after.masks[0].predictions
+    );
 
     // Download = these bytes: they load back to the same predictions.
     let (weights, config) = tuned.export().await.unwrap();
@@ -580,8 +688,17 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
         ..fixture_files()
     };
     let reloaded = Session::load(&reloaded_files, &backend).unwrap();
-    let again = reloaded.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
-    let ids = |a: &bert_burn::inference::Analysis| a.masks[0].predictions.iter().map(|p| p.id).collect::<Vec<_>>();
+    let again = reloaded
+        .analyze(&probe.ids, &probe.type_ids, 5)
+        .await
+        .unwrap();
+    let ids = |a: &bert_burn::inference::Analysis| {
+        a.masks[0]
+            .predictions
+            .iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&again), ids(&after));
     let d = max_abs_diff(&again.attentions, &after.attentions);
     assert!(d < 1e-6, "reloaded attentions differ by {d:e}");
@@ -612,7 +729,10 @@ async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
             samples.push((step, backend::memory(&backend.device)));
         }
     }
-    console_log!("200 steps in {:.1} s", (js_sys::Date::now() - started) / 1e3);
+    console_log!(
+        "200 steps in {:.1} s",
+        (js_sys::Date::now() - started) / 1e3
+    );
     for (step, m) in &samples {
         console_log!("step {step}: {m:?}");
     }
@@ -620,22 +740,43 @@ async fn two_hundred_fine_tuning_steps_do_not_grow_memory() {
     let (_, last) = *samples.last().unwrap();
     let in_use = |m: &backend::MemoryFigures| m.gpu_bytes_in_use.expect("WebGPU reports its pools");
     let reserved = |m: &backend::MemoryFigures| m.gpu_bytes_reserved.unwrap();
-    assert!(in_use(&warm) > 0, "the model's weights must be counted: {warm:?}");
+    assert!(
+        in_use(&warm) > 0,
+        "the model's weights must be counted: {warm:?}"
+    );
     // The largest tensor of a step is far above 64 KiB: any per-step leak exceeds these.
     let slack = 256 * 1024;
     for (step, m) in &samples[1..] {
-        assert!(in_use(m) <= in_use(&warm) + slack, "GPU memory in use grew by step {step}: {warm:?} -> {m:?}");
+        assert!(
+            in_use(m) <= in_use(&warm) + slack,
+            "GPU memory in use grew by step {step}: {warm:?} -> {m:?}"
+        );
         // Even a leaked scalar (the loss) is a live allocation of its own.
-        assert!(m.gpu_allocations <= warm.gpu_allocations, "live GPU allocations grew by step {step}: {warm:?} -> {m:?}");
+        assert!(
+            m.gpu_allocations <= warm.gpu_allocations,
+            "live GPU allocations grew by step {step}: {warm:?} -> {m:?}"
+        );
     }
-    assert!(reserved(&last) <= reserved(&warm) + slack, "GPU memory reserved grew: {warm:?} -> {last:?}");
+    assert!(
+        reserved(&last) <= reserved(&warm) + slack,
+        "GPU memory reserved grew: {warm:?} -> {last:?}"
+    );
     // The wasm heap grows in 64 KiB pages as the allocator's high-water mark settles, and
     // varying batch shapes can move that mark once, late: seen once in CI, by 7 pages at
     // step 180 of 200. A leak instead grows it again and again: a leak of 1.5 KiB a step
     // (30 KiB per 20-step sample) would grow it at about every other sample.
-    let heap_growths = samples.windows(2).filter(|w| w[1].1.wasm_heap_bytes > w[0].1.wasm_heap_bytes).count();
-    assert!(heap_growths <= 1, "the wasm heap grew at {heap_growths} of the samples: {samples:?}");
-    assert!(last.wasm_heap_bytes <= warm.wasm_heap_bytes + 1024 * 1024, "the wasm heap grew: {warm:?} -> {last:?}");
+    let heap_growths = samples
+        .windows(2)
+        .filter(|w| w[1].1.wasm_heap_bytes > w[0].1.wasm_heap_bytes)
+        .count();
+    assert!(
+        heap_growths <= 1,
+        "the wasm heap grew at {heap_growths} of the samples: {samples:?}"
+    );
+    assert!(
+        last.wasm_heap_bytes <= warm.wasm_heap_bytes + 1024 * 1024,
+        "the wasm heap grew: {warm:?} -> {last:?}"
+    );
 }
 
 /// By default a software adapter (SwiftShader here) is passed over for the CPU backend,
@@ -648,7 +789,10 @@ async fn the_default_passes_over_a_software_adapter() {
     if forced.info.software {
         assert_eq!(default.info.kind, "cpu");
         let reason = default.info.fallback_reason.unwrap();
-        assert!(reason.contains("software emulation") && reason.contains("?backend=webgpu"), "{reason}");
+        assert!(
+            reason.contains("software emulation") && reason.contains("?backend=webgpu"),
+            "{reason}"
+        );
     } else {
         assert_eq!(default.info.kind, "webgpu");
     }

@@ -30,7 +30,10 @@ pub fn fill_selects(app: &App, layers: usize, heads: usize) {
 }
 
 fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
-    (app.el.layer.value().parse().unwrap_or(0), app.el.head.value().parse().ok())
+    (
+        app.el.layer.value().parse().unwrap_or(0),
+        app.el.head.value().parse().ok(),
+    )
 }
 
 /// Visible rows/columns: all tokens, or all but `[CLS]`/`[SEP]` when hidden.
@@ -61,21 +64,46 @@ pub fn draw(app: &App) {
     let layer = layer.min(analysis.layers.saturating_sub(1));
     let visible = visible_tokens(app, &shown.labels);
     let big = view(shown, &visible, app.hover.get());
-    heatmap::draw(&app.el.heatmap, &heatmap::matrix(analysis, layer, head), &big);
-    let which = head.map_or("mean of all heads".to_string(), |h| format!("head {}", h + 1));
+    heatmap::draw(
+        &app.el.heatmap,
+        &heatmap::matrix(analysis, layer, head),
+        &big,
+    );
+    let which = head.map_or("mean of all heads".to_string(), |h| {
+        format!("head {}", h + 1)
+    });
     dom::set_text(
         &app.el.heatmap_caption,
-        &format!("layer {}, {which}: row = query token, column = attended token", layer + 1),
+        &format!(
+            "layer {}, {which}: row = query token, column = attended token",
+            layer + 1
+        ),
     );
 
     let grid = &app.el.head_grid;
     dom::clear(grid);
-    let thumb_view = heatmap::View { with_labels: false, hover: None, ..big };
+    let thumb_view = heatmap::View {
+        with_labels: false,
+        hover: None,
+        ..big
+    };
     for h in 0..analysis.heads {
-        let cell = dom::el("button", if head == Some(h) { "thumb selected" } else { "thumb" }, "");
+        let cell = dom::el(
+            "button",
+            if head == Some(h) {
+                "thumb selected"
+            } else {
+                "thumb"
+            },
+            "",
+        );
         dom::set_attr(&cell, "type", "button");
         dom::set_attr(&cell, "data-head", &h.to_string());
-        dom::set_attr(&cell, "title", &format!("layer {}, head {}: click to enlarge", layer + 1, h + 1));
+        dom::set_attr(
+            &cell,
+            "title",
+            &format!("layer {}, head {}: click to enlarge", layer + 1, h + 1),
+        );
         let c: HtmlCanvasElement = dom::el("canvas", "", "").unchecked_into();
         c.set_width(96);
         c.set_height(96);
@@ -93,7 +121,10 @@ pub fn set_hover(app: &App, hover: Option<usize>) {
     app.hover.set(hover);
     if let Ok(chips) = app.el.tokens.query_selector_all("[data-testid=\"token\"]") {
         for i in 0..chips.length() {
-            if let Some(chip) = chips.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+            if let Some(chip) = chips
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
                 let on = hover.is_some() && dom::data_usize(&chip, "data-index") == hover;
                 let _ = chip.class_list().toggle_with_force("hover", on);
             }
@@ -107,7 +138,10 @@ fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
     let shown = app.shown.borrow();
     let shown = shown.as_ref()?;
     let visible = visible_tokens(app, &shown.labels);
-    let v = heatmap::View { hover: None, ..view(shown, &visible, None) };
+    let v = heatmap::View {
+        hover: None,
+        ..view(shown, &visible, None)
+    };
     // The canvas may be scaled by CSS: map client pixels to canvas pixels.
     let c = &app.el.heatmap;
     let rect = c.get_bounding_client_rect();
@@ -117,14 +151,20 @@ fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
 }
 
 pub fn wire(app: &AppRef) {
-    let controls: [web_sys::Element; 3] = [app.el.layer.clone().into(), app.el.head.clone().into(), app.el.hide_special.clone().into()];
+    let controls: [web_sys::Element; 3] = [
+        app.el.layer.clone().into(),
+        app.el.head.clone().into(),
+        app.el.hide_special.clone().into(),
+    ];
     for select in controls {
         let a = app.clone();
         dom::on::<Event>(&select, "change", move |_| draw(&a));
     }
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.head_grid, "click", move |e| {
-        let Some(h) = dom::closest(&e, "[data-head]").and_then(|c| dom::data_usize(&c, "data-head")) else {
+        let Some(h) =
+            dom::closest(&e, "[data-head]").and_then(|c| dom::data_usize(&c, "data-head"))
+        else {
             return;
         };
         a.el.head.set_value(&h.to_string());

@@ -49,7 +49,11 @@ pub fn draw_losses(canvas: &HtmlCanvasElement, losses: &[f32], total_steps: usiz
     let mut mean = 0.0;
     line(
         &mut losses.iter().enumerate().map(|(i, &v)| {
-            mean = if i == 0 { v as f64 } else { 0.8 * mean + 0.2 * v as f64 };
+            mean = if i == 0 {
+                v as f64
+            } else {
+                0.8 * mean + 0.2 * v as f64
+            };
             mean
         }),
         "#2f5fd0",

@@ -2,8 +2,8 @@
 
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Element, HtmlButtonElement, HtmlCanvasElement, HtmlInputElement, HtmlProgressElement, HtmlSelectElement,
-    HtmlTextAreaElement,
+    Element, HtmlButtonElement, HtmlCanvasElement, HtmlInputElement, HtmlProgressElement,
+    HtmlSelectElement, HtmlTextAreaElement,
 };
 
 use super::dom;

@@ -17,7 +17,11 @@ use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport, field};
 
 fn read_options(app: &App) -> Result<FineTuneOptions, String> {
     let number = |input: &web_sys::HtmlInputElement, what: &str| {
-        input.value().trim().parse::<usize>().map_err(|_| format!("{what} must be a whole number"))
+        input
+            .value()
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{what} must be a whole number"))
     };
     let options = FineTuneOptions {
         steps: number(&app.el.finetune_steps, "steps")?,
@@ -64,7 +68,11 @@ async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     if tokens.is_empty() {
         return None;
     }
-    worker.analyze(&tokens.ids, &tokens.type_ids, text_panel::top_k(app)).await.ok().map(|a| a.analysis.masks)
+    worker
+        .analyze(&tokens.ids, &tokens.type_ids, text_panel::top_k(app))
+        .await
+        .ok()
+        .map(|a| a.analysis.masks)
 }
 
 /// The median of `values`, `None` when there are none.
@@ -119,7 +127,13 @@ async fn run(app: &AppRef) {
     app.set_status("fine-tuning: preparing");
     let stats = &app.el.finetune_stats;
     // A previous run's outcome must not read as this one's.
-    for name in ["data-finished", "data-steps", "data-first-step-ms", "data-warm-step-ms", "data-losses"] {
+    for name in [
+        "data-finished",
+        "data-steps",
+        "data-first-step-ms",
+        "data-warm-step-ms",
+        "data-losses",
+    ] {
         let _ = stats.remove_attribute(name);
     }
     app.el.finetune_progress.set_max(options.steps as f64);
@@ -129,7 +143,9 @@ async fn run(app: &AppRef) {
     let on_event = {
         let (weak, step_ms, losses) = (Rc::downgrade(app), step_ms.clone(), losses.clone());
         move |event: WorkerEvent| {
-            let (Some(app), WorkerEvent::Step(r)) = (weak.upgrade(), event) else { return };
+            let (Some(app), WorkerEvent::Step(r)) = (weak.upgrade(), event) else {
+                return;
+            };
             if r.step == 1 {
                 app.set_status("fine-tuning");
             }
@@ -139,7 +155,9 @@ async fn run(app: &AppRef) {
         }
     };
     let request = Request::FineTune { text, options };
-    let result = worker.request(&request, None, &[], Some(Rc::new(on_event))).await;
+    let result = worker
+        .request(&request, None, &[], Some(Rc::new(on_event)))
+        .await;
     app.set_phase(Phase::Idle);
     match result.map(|(reply, _)| reply) {
         Ok(Reply::FineTuned(summary)) => {
@@ -160,7 +178,13 @@ async fn run(app: &AppRef) {
                 _ => String::new(),
             };
             let done = summary.steps_done;
-            dom::set_text(stats, &format!("{verb}: {done} steps in {:.1} s{trend} ({pace})", summary.seconds));
+            dom::set_text(
+                stats,
+                &format!(
+                    "{verb}: {done} steps in {:.1} s{trend} ({pace})",
+                    summary.seconds
+                ),
+            );
             // Every step's loss, for tests and for whoever inspects the page.
             let all: Vec<String> = summary.losses.iter().map(|l| format!("{l:.4}")).collect();
             dom::set_attr(stats, "data-losses", &all.join(","));
@@ -176,14 +200,21 @@ async fn run(app: &AppRef) {
             app.set_status("ready");
             text_panel::predict(app).await;
         }
-        Ok(other) => app.show_error(&format!("the model's worker answered out of turn: {other:?}")),
+        Ok(other) => app.show_error(&format!(
+            "the model's worker answered out of turn: {other:?}"
+        )),
         Err(RequestError::DeviceLost(e)) => {
             // The steps done so far lived on the lost GPU: they are gone, the loaded weights are not.
             let message = format!("{e}; continuing on the CPU with the loaded weights");
             dom::set_text(stats, &message);
             dom::set_attr(stats, "data-finished", "lost");
             app.finetuned.set(false);
-            recover(app, &format!("fine-tuning stopped: {message}"), Some(model_panel::lost_reason())).await;
+            recover(
+                app,
+                &format!("fine-tuning stopped: {message}"),
+                Some(model_panel::lost_reason()),
+            )
+            .await;
         }
         Err(e) => {
             dom::set_attr(stats, "data-finished", "error");
@@ -196,12 +227,18 @@ async fn run(app: &AppRef) {
 }
 
 async fn reset(app: &AppRef) {
-    let Some(worker) = app.worker().filter(|_| app.phase() == Phase::Idle) else { return };
+    let Some(worker) = app.worker().filter(|_| app.phase() == Phase::Idle) else {
+        return;
+    };
     if let Err(e) = worker.ask(Request::Reset).await {
         return app.show_error(e.message());
     }
     app.finetuned.set(false);
-    for e in [&app.el.predictions_before, &app.el.predictions_after, &app.el.finetune_stats] {
+    for e in [
+        &app.el.predictions_before,
+        &app.el.predictions_after,
+        &app.el.finetune_stats,
+    ] {
         dom::clear(e);
     }
     app.el.finetune_progress.set_value(0.0);
@@ -214,7 +251,8 @@ fn save_file(name: &str, bytes: &JsValue, mime: &str) -> Result<(), String> {
     let fail = |_| format!("the browser refused to save {name}");
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options).map_err(fail)?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options)
+        .map_err(fail)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
     let link: web_sys::HtmlAnchorElement = dom::el("a", "", "").unchecked_into();
     link.set_href(&url);
@@ -228,7 +266,8 @@ fn save_file(name: &str, bytes: &JsValue, mime: &str) -> Result<(), String> {
         let _ = web_sys::Url::revoke_object_url(&url);
     });
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
     }
     Ok(())
 }
@@ -242,15 +281,35 @@ async fn download(app: &AppRef) {
         Ok(x) => x,
         Err(e) => return app.show_error(e.message()),
     };
-    let Reply::Exported { config_json, tokenizer_file, finetuned } = reply else {
+    let Reply::Exported {
+        config_json,
+        tokenizer_file,
+        finetuned,
+    } = reply
+    else {
         return app.show_error("the model's worker answered out of turn");
     };
-    let part = |name: &str| payload.as_ref().and_then(|p| field(p, name)).unwrap_or(JsValue::UNDEFINED);
+    let part = |name: &str| {
+        payload
+            .as_ref()
+            .and_then(|p| field(p, name))
+            .unwrap_or(JsValue::UNDEFINED)
+    };
     let weights = part("weights");
     let size = weights.dyn_ref::<Uint8Array>().map_or(0, |w| w.length());
-    let mime = if tokenizer_file.ends_with(".json") { "application/json" } else { "text/plain" };
+    let mime = if tokenizer_file.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/plain"
+    };
     let result = save_file("model.safetensors", &weights, "application/octet-stream")
-        .and_then(|_| save_file("config.json", &JsValue::from_str(&config_json), "application/json"))
+        .and_then(|_| {
+            save_file(
+                "config.json",
+                &JsValue::from_str(&config_json),
+                "application/json",
+            )
+        })
         .and_then(|_| save_file(&tokenizer_file, &part("tokenizer"), mime));
     match result {
         Ok(()) => {
@@ -258,7 +317,10 @@ async fn download(app: &AppRef) {
             app.set_status("ready");
             dom::set_text(
                 &app.el.finetune_stats,
-                &format!("downloaded the {what} model ({:.1} MB of weights)", size as f64 / 1e6),
+                &format!(
+                    "downloaded the {what} model ({:.1} MB of weights)",
+                    size as f64 / 1e6
+                ),
             );
         }
         Err(e) => app.show_error(&e),
@@ -267,7 +329,9 @@ async fn download(app: &AppRef) {
 
 pub fn wire(app: &AppRef) {
     let a = app.clone();
-    dom::on::<Event>(&app.el.finetune_start, "click", move |_| spawn(&a, async |a| run(a).await));
+    dom::on::<Event>(&app.el.finetune_start, "click", move |_| {
+        spawn(&a, async |a| run(a).await)
+    });
     let a = app.clone();
     dom::on::<Event>(&app.el.finetune_stop, "click", move |_| {
         a.el.finetune_stop.set_disabled(true);
@@ -278,7 +342,11 @@ pub fn wire(app: &AppRef) {
         });
     });
     let a = app.clone();
-    dom::on::<Event>(&app.el.finetune_reset, "click", move |_| spawn(&a, async |a| reset(a).await));
+    dom::on::<Event>(&app.el.finetune_reset, "click", move |_| {
+        spawn(&a, async |a| reset(a).await)
+    });
     let a = app.clone();
-    dom::on::<Event>(&app.el.download, "click", move |_| spawn(&a, async |a| download(a).await));
+    dom::on::<Event>(&app.el.download, "click", move |_| {
+        spawn(&a, async |a| download(a).await)
+    });
 }

@@ -54,13 +54,22 @@ fn color(v: f32) -> [u8; 3] {
 
 /// The cells as one image (`side` × `side` pixels), put on the canvas in one call: a
 /// 128-token map is 16,384 cells, too many to fill one by one without holding up the page.
-fn cells_image(map: &[f32], view: &View<'_>, cell: f64, max: f32) -> Option<(web_sys::ImageData, f64)> {
+fn cells_image(
+    map: &[f32],
+    view: &View<'_>,
+    cell: f64,
+    max: f32,
+) -> Option<(web_sys::ImageData, f64)> {
     let n = view.visible.len();
     let side = (cell * n as f64).round().max(1.0) as usize;
     let colors: Vec<[u8; 3]> = view
         .visible
         .iter()
-        .flat_map(|&q| view.visible.iter().map(move |&k| color(map[q * view.seq + k] / max)))
+        .flat_map(|&q| {
+            view.visible
+                .iter()
+                .map(move |&k| color(map[q * view.seq + k] / max))
+        })
         .collect();
     let index = |p: usize| ((p as f64 / cell) as usize).min(n - 1);
     let columns: Vec<usize> = (0..side).map(index).collect();
@@ -71,7 +80,12 @@ fn cells_image(map: &[f32], view: &View<'_>, cell: f64, max: f32) -> Option<(web
             px[..3].copy_from_slice(&colors[r * n + columns[x]]);
         }
     }
-    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&pixels), side as u32, side as u32).ok()?;
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&pixels),
+        side as u32,
+        side as u32,
+    )
+    .ok()?;
     Some((image, side as f64))
 }
 
@@ -91,7 +105,9 @@ pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
         .iter()
         .flat_map(|&q| view.visible.iter().map(move |&k| map[q * view.seq + k]))
         .fold(f32::MIN_POSITIVE, f32::max);
-    let Some((image, side)) = cells_image(map, view, cell, max) else { return };
+    let Some((image, side)) = cells_image(map, view, cell, max) else {
+        return;
+    };
     let _ = ctx.put_image_data(&image, m, m);
     if let Some(b) = view
         .boundary

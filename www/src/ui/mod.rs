@@ -91,12 +91,18 @@ thread_local! {
 
 /// The page's model worker, for the test hooks of the JavaScript API.
 pub fn page_worker() -> Option<ModelWorker> {
-    APP.with(|a| a.borrow().as_ref().and_then(|app| app.worker.borrow().clone()))
+    APP.with(|a| {
+        a.borrow()
+            .as_ref()
+            .and_then(|app| app.worker.borrow().clone())
+    })
 }
 
 pub fn param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 pub fn preference() -> Preference {
@@ -125,16 +131,21 @@ impl App {
         self.el.finetune_reset.set_disabled(!idle);
         self.el.download.set_disabled(!idle);
         self.el.finetune_stop.set_disabled(!training);
-        let busy = matches!(phase, Phase::Loading | Phase::Recovering | Phase::FineTuning);
+        let busy = matches!(
+            phase,
+            Phase::Loading | Phase::Recovering | Phase::FineTuning
+        );
         self.el.load_button.set_disabled(busy);
         self.el.file_input.set_disabled(busy);
     }
 
     pub fn set_status(&self, text: &str) {
         dom::set_text(&self.el.status, text);
-        self.el
-            .status
-            .set_class_name(if text.starts_with("error") { "status error" } else { "status" });
+        self.el.status.set_class_name(if text.starts_with("error") {
+            "status error"
+        } else {
+            "status"
+        });
     }
 
     pub fn show_error(&self, message: &str) {
@@ -172,7 +183,11 @@ pub async fn recover(app: &AppRef, message: &str, cpu_reason: Option<String>) {
     app.set_phase(Phase::Recovering);
     // Dropping the last handle ends the old worker (if it is not gone already).
     app.worker.borrow_mut().take();
-    let note = if lost_tuning { " (the fine-tuned weights were lost with it)" } else { "" };
+    let note = if lost_tuning {
+        " (the fine-tuned weights were lost with it)"
+    } else {
+        ""
+    };
     let source = app.last_good.borrow().clone();
     let text = match &source {
         Some(_) => format!("{message}{note}; a new worker is loading the model again"),

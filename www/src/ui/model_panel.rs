@@ -4,7 +4,9 @@
 use js_sys::Array;
 use web_sys::{DragEvent, Event, KeyboardEvent};
 
-use super::{App, AppRef, EMBEDDED_MODEL, Phase, dom, param, preference, spawn, text_panel, worker_or_start};
+use super::{
+    App, AppRef, EMBEDDED_MODEL, Phase, dom, param, preference, spawn, text_panel, worker_or_start,
+};
 use crate::client::RequestError;
 use crate::model_files::{self, Location};
 use crate::protocol::{Event as WorkerEvent, ModelInfo, Request, Source};
@@ -30,7 +32,9 @@ impl LoadSource {
 fn absolute(location: Location) -> Location {
     match location {
         Location::Url(url) => {
-            let base = web_sys::window().and_then(|w| w.document()).and_then(|d| d.base_uri().ok().flatten());
+            let base = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.base_uri().ok().flatten());
             let resolved = base
                 .and_then(|b| web_sys::Url::new_with_base(&url, &b).ok())
                 .map(|u| u.href())
@@ -97,15 +101,28 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
     let worker = match worker_or_start(app).await {
         Ok(w) => w,
         Err(e) => {
-            app.set_phase(if app.info.borrow().is_some() { Phase::Idle } else { Phase::NoModel });
+            app.set_phase(if app.info.borrow().is_some() {
+                Phase::Idle
+            } else {
+                Phase::NoModel
+            });
             return app.show_error(&e);
         }
     };
     let (request_source, payload) = match &source {
-        LoadSource::Location(location) => (Source::Location { location: location.clone() }, None),
+        LoadSource::Location(location) => (
+            Source::Location {
+                location: location.clone(),
+            },
+            None,
+        ),
         LoadSource::Files(files) => (Source::Files, Some(files.iter().collect::<Array>().into())),
     };
-    let request = Request::Load { source: request_source, backend: preference(), cpu_reason };
+    let request = Request::Load {
+        source: request_source,
+        backend: preference(),
+        cpu_reason,
+    };
     let weak = std::rc::Rc::downgrade(app);
     let on_event = move |event: WorkerEvent| {
         let Some(app) = weak.upgrade() else { return };
@@ -136,13 +153,19 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
             text_panel::retokenize_if_stale(app).await;
             app.set_status("ready");
             // Milliseconds from navigation to a usable model, for benchmarks.
-            dom::set_attr(&app.el.status, "data-ready-ms", &format!("{:.0}", dom::now_ms()));
+            dom::set_attr(
+                &app.el.status,
+                "data-ready-ms",
+                &format!("{:.0}", dom::now_ms()),
+            );
             text_panel::predict(app).await;
         }
         Err(RequestError::WorkerDied(e)) if recovering => {
             // No loop of crashes: the user decides what to load next.
             app.set_phase(Phase::NoModel);
-            app.show_error(&format!("{e}, again, while loading the model again; load a model to continue"));
+            app.show_error(&format!(
+                "{e}, again, while loading the model again; load a model to continue"
+            ));
         }
         // Otherwise the death is handled where it is noticed (`worker_or_start`): the
         // model loaded before this one comes back.
@@ -152,7 +175,11 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
             Box::pin(super::recover(app, &e, Some(lost_reason()))).await;
         }
         Err(RequestError::Failed(e)) => {
-            app.set_phase(if app.info.borrow().is_some() { Phase::Idle } else { Phase::NoModel });
+            app.set_phase(if app.info.borrow().is_some() {
+                Phase::Idle
+            } else {
+                Phase::NoModel
+            });
             app.show_error(&e);
         }
     }
@@ -166,12 +193,21 @@ pub fn lost_reason() -> String {
 fn show_model(app: &App, info: &ModelInfo, ms: f64) {
     let backend = &info.backend;
     dom::set_text(&app.el.backend, &backend.kind);
-    app.el.backend.set_class_name(&format!("badge {}", backend.kind));
+    app.el
+        .backend
+        .set_class_name(&format!("badge {}", backend.kind));
     dom::set_text(&app.el.adapter, &backend.adapter);
-    dom::set_text(&app.el.fallback_notice, backend.fallback_reason.as_deref().unwrap_or(""));
+    dom::set_text(
+        &app.el.fallback_notice,
+        backend.fallback_reason.as_deref().unwrap_or(""),
+    );
     dom::set_hidden(&app.el.fallback_notice, backend.fallback_reason.is_none());
     let embedded = info.source.ends_with(&format!("/{EMBEDDED_MODEL}"));
-    let source = if embedded { "the embedded model (assets/, see assets/MODEL_CARD.md)" } else { &info.source };
+    let source = if embedded {
+        "the embedded model (assets/, see assets/MODEL_CARD.md)"
+    } else {
+        &info.source
+    };
     let text = format!(
         "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters; started in {ms:.0} ms",
         info.layers,
@@ -197,7 +233,9 @@ fn load_typed_model(app: &AppRef) {
 
 fn load_file_list(app: &AppRef, list: web_sys::FileList) {
     let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
-    spawn(app, async move |app| load(app, LoadSource::Files(files), false, None).await);
+    spawn(app, async move |app| {
+        load(app, LoadSource::Files(files), false, None).await
+    });
 }
 
 pub fn wire(app: &AppRef) {

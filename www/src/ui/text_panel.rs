@@ -15,7 +15,12 @@ fn text_inputs(app: &AppRef) -> (String, Option<String>) {
 }
 
 pub fn top_k(app: &AppRef) -> usize {
-    app.el.top_k.value().parse::<usize>().unwrap_or(5).clamp(1, 50)
+    app.el
+        .top_k
+        .value()
+        .parse::<usize>()
+        .unwrap_or(5)
+        .clamp(1, 50)
 }
 
 /// Tokenizes the text boxes afresh (typed `[MASK]`s become masks). Replies that come
@@ -26,7 +31,10 @@ pub async fn retokenize(app: &AppRef) {
     app.tokens_stale.set(true);
     let (Some(worker), Some((mask_id, mask_token, positions))) = (
         app.worker(),
-        app.info.borrow().as_ref().map(|i| (i.mask_id, i.mask_token.clone(), i.max_positions)),
+        app.info
+            .borrow()
+            .as_ref()
+            .map(|i| (i.mask_id, i.mask_token.clone(), i.max_positions)),
     ) else {
         return;
     };
@@ -46,7 +54,10 @@ pub async fn retokenize(app: &AppRef) {
             let tokens = TokenState::new(&enc, mask_id, &mask_token);
             tokens::render(&app.el.tokens, &tokens);
             let note = if tokens.truncated {
-                format!("{} tokens (cut to the model's {positions} positions)", tokens.len())
+                format!(
+                    "{} tokens (cut to the model's {positions} positions)",
+                    tokens.len()
+                )
             } else {
                 format!("{} tokens · click a token to mask it", tokens.len())
             };
@@ -80,15 +91,32 @@ pub async fn predict(app: &AppRef) {
     };
     app.set_status("running");
     let started = dom::now_ms();
-    let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k(app)).await;
+    let result = worker
+        .analyze(&tokens.ids, &tokens.type_ids, top_k(app))
+        .await;
     let ms = dom::now_ms() - started;
     match result {
-        Ok(Analyzed { analysis, kernels, reads }) => {
+        Ok(Analyzed {
+            analysis,
+            kernels,
+            reads,
+        }) => {
             let runs = app.runs.get() + 1;
             app.runs.set(runs);
-            let note = if runs == 1 { " (first run: includes compiling the GPU kernels)" } else { "" };
-            let device = if kernels > 0 { format!(" · {kernels} GPU kernels, {reads} read") } else { String::new() };
-            dom::set_text(&app.el.timing, &format!("inference {ms:.0} ms{device}{note}"));
+            let note = if runs == 1 {
+                " (first run: includes compiling the GPU kernels)"
+            } else {
+                ""
+            };
+            let device = if kernels > 0 {
+                format!(" · {kernels} GPU kernels, {reads} read")
+            } else {
+                String::new()
+            };
+            dom::set_text(
+                &app.el.timing,
+                &format!("inference {ms:.0} ms{device}{note}"),
+            );
             dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
             let (layers, heads) = (analysis.layers, analysis.heads);
@@ -161,7 +189,9 @@ pub fn wire(app: &AppRef) {
     let inputs: [web_sys::Element; 2] = [app.el.text.clone().into(), app.el.text_b.clone().into()];
     for input in inputs {
         let a = app.clone();
-        dom::on::<Event>(&input, "input", move |_| spawn(&a, async |a| retokenize(a).await));
+        dom::on::<Event>(&input, "input", move |_| {
+            spawn(&a, async |a| retokenize(a).await)
+        });
     }
     let a = app.clone();
     dom::on::<KeyboardEvent>(&app.el.text, "keydown", move |e| {
@@ -171,13 +201,19 @@ pub fn wire(app: &AppRef) {
         }
     });
     let a = app.clone();
-    dom::on::<Event>(&app.el.predict, "click", move |_| spawn(&a, async |a| predict(a).await));
+    dom::on::<Event>(&app.el.predict, "click", move |_| {
+        spawn(&a, async |a| predict(a).await)
+    });
     let a = app.clone();
-    dom::on::<Event>(&app.el.fill_all, "click", move |_| spawn(&a, async |a| fill_all(a).await));
+    dom::on::<Event>(&app.el.fill_all, "click", move |_| {
+        spawn(&a, async |a| fill_all(a).await)
+    });
 
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.tokens, "click", move |e| {
-        let Some(i) = dom::closest(&e, "[data-testid=\"token\"]").and_then(|c| dom::data_usize(&c, "data-index")) else {
+        let Some(i) = dom::closest(&e, "[data-testid=\"token\"]")
+            .and_then(|c| dom::data_usize(&c, "data-index"))
+        else {
             return;
         };
         let whole_word = a.el.whole_word.checked() || e.shift_key();
@@ -186,18 +222,24 @@ pub fn wire(app: &AppRef) {
     });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.tokens, "mouseover", move |e| {
-        let hover = dom::closest(&e, "[data-testid=\"token\"]").and_then(|c| dom::data_usize(&c, "data-index"));
+        let hover = dom::closest(&e, "[data-testid=\"token\"]")
+            .and_then(|c| dom::data_usize(&c, "data-index"));
         attention_panel::set_hover(&a, hover);
     });
     let a = app.clone();
-    dom::on::<MouseEvent>(&app.el.tokens, "mouseleave", move |_| attention_panel::set_hover(&a, None));
+    dom::on::<MouseEvent>(&app.el.tokens, "mouseleave", move |_| {
+        attention_panel::set_hover(&a, None)
+    });
 
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.predictions, "click", move |e| {
         let Some(row) = dom::closest(&e, "[data-testid=\"prediction\"]") else {
             return;
         };
-        let (Some(position), Some(id)) = (dom::data_usize(&row, "data-mask-position"), dom::data_usize(&row, "data-token-id")) else {
+        let (Some(position), Some(id)) = (
+            dom::data_usize(&row, "data-mask-position"),
+            dom::data_usize(&row, "data-token-id"),
+        ) else {
             return;
         };
         let token = row.get_attribute("data-token").unwrap_or_default();
