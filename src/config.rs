@@ -147,6 +147,11 @@ impl Default for BertConfig {
     }
 }
 
+/// The largest model this program agrees to build: 2³¹ parameters (8 GiB in f32; bert-large
+/// has 0.34 G). A mistyped or damaged size field would otherwise ask for more memory than a
+/// browser or most machines have, and a failed allocation aborts instead of reporting.
+pub const MAX_PARAMETERS: f64 = 2_147_483_648.0;
+
 impl BertConfig {
     /// Parses and validates `config.json`.
     pub fn from_json(text: &str) -> Result<Self> {
@@ -201,11 +206,59 @@ impl BertConfig {
                 self.position_embedding_type
             ));
         }
-        if !(self.layer_norm_eps > 0.0) {
-            return err("layer_norm_eps must be positive".into());
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
+            return err("layer_norm_eps must be a positive number".into());
+        }
+        if !(self.initializer_range >= 0.0 && self.initializer_range.is_finite()) {
+            return err("initializer_range must be a number ≥ 0".into());
+        }
+        for (name, p) in [
+            ("hidden_dropout_prob", self.hidden_dropout_prob),
+            (
+                "attention_probs_dropout_prob",
+                self.attention_probs_dropout_prob,
+            ),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return err(format!("{name} must be in [0, 1), not {p}"));
+            }
         }
         HiddenAct::parse(&self.hidden_act)?;
+        let parameters = self.parameter_count();
+        if parameters > MAX_PARAMETERS {
+            return err(format!(
+                "it describes a model of {parameters:.3e} parameters (vocab_size {}, hidden_size {}, \
+                 num_hidden_layers {}, intermediate_size {}, max_position_embeddings {}, \
+                 type_vocab_size {}), more than the 2³¹ this program builds: \
+                 is one of these fields mistyped?",
+                self.vocab_size,
+                self.hidden_size,
+                self.num_hidden_layers,
+                self.intermediate_size,
+                self.max_position_embeddings,
+                self.type_vocab_size
+            ));
+        }
         Ok(())
+    }
+
+    /// Parameters of `BertForMaskedLM` with this configuration, in floating point: a config
+    /// can claim any size (that is how absurd ones are caught), and integers could overflow.
+    pub fn parameter_count(&self) -> f64 {
+        let [v, h, l, i, p, t] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|x| x as f64);
+        let embeddings = (v + p + t) * h + 2.0 * h;
+        let layer = 4.0 * (h * h + h) + 4.0 * h + 2.0 * h * i + i + h;
+        let untied_decoder = if self.tie_word_embeddings { 0.0 } else { v * h };
+        let head = h * h + 3.0 * h + v + untied_decoder;
+        embeddings + l * layer + head
     }
 
     pub fn act(&self) -> HiddenAct {

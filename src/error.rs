@@ -26,6 +26,20 @@ pub enum BertError {
     )]
     UnsupportedDtype { name: String, dtype: String },
 
+    #[error(
+        "tensor `{name}` holds a non-finite value ({value}) at index {index}: the checkpoint is damaged"
+    )]
+    NonFiniteWeight {
+        name: String,
+        index: usize,
+        value: f32,
+    },
+
+    #[error(
+        "the model's output is not finite (NaN or ±∞){context}: its weights are damaged or fine-tuning diverged (reset or reload the model)"
+    )]
+    NonFiniteOutput { context: String },
+
     #[error("invalid tokenizer: {0}")]
     Tokenizer(String),
 

@@ -121,7 +121,7 @@ where
             .map(|((ids, _), t)| (&ids[..], &t[..]))
             .collect();
         let inputs = make_inputs(model, &seqs, tokenizer.pad_id(), device)?;
-        let [_, width] = inputs.attention_mask.dims();
+        let [_, width] = inputs.dims();
         let mut index = Vec::new();
         let mut targets = Vec::new();
         for (b, (_, labels)) in batch.iter().enumerate() {

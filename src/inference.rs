@@ -15,7 +15,16 @@ use crate::tokenizer::{BertTokenizer, Encoding};
 pub struct InputTensors {
     pub input_ids: Tensor<2, Int>,
     pub token_type_ids: Tensor<2, Int>,
-    pub attention_mask: Tensor<2>,
+    /// `None` when no sequence is padded (as transformers' `attention_mask=None`): the
+    /// model then adds no mask to its attention scores (a kernel less per layer on a GPU).
+    pub attention_mask: Option<Tensor<2>>,
+}
+
+impl InputTensors {
+    /// `[batch, seq]`.
+    pub fn dims(&self) -> [usize; 2] {
+        self.input_ids.dims()
+    }
 }
 
 /// Pads `sequences` (ids, type ids) to the longest with `pad_id`, checking them against
@@ -72,7 +81,9 @@ pub fn make_inputs(
     Ok(InputTensors {
         input_ids: Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
         token_type_ids: Tensor::from_data(TensorData::new(types, [batch, seq]), device),
-        attention_mask: Tensor::from_data(TensorData::new(mask, [batch, seq]), device),
+        attention_mask: mask
+            .contains(&0.0)
+            .then(|| Tensor::from_data(TensorData::new(mask, [batch, seq]), device)),
     })
 }
 
@@ -114,16 +125,33 @@ pub fn top_k_softmax(logits: &[f32], k: usize) -> Vec<(u32, f32)> {
         .collect()
 }
 
-/// The `k` most probable tokens of one logit row, with their text.
-pub fn top_k_predictions(logits: &[f32], k: usize, tokenizer: &BertTokenizer) -> Vec<Prediction> {
-    top_k_softmax(logits, k)
+/// The `k` most probable tokens of one logit row, with their text. A row with NaN or ±∞ is
+/// an error (a damaged or diverged model), never `NaN %` on the page.
+pub fn top_k_predictions(
+    logits: &[f32],
+    k: usize,
+    tokenizer: &BertTokenizer,
+) -> Result<Vec<Prediction>> {
+    ensure_finite(logits, " at a masked position")?;
+    Ok(top_k_softmax(logits, k)
         .into_iter()
         .map(|(id, probability)| Prediction {
             token: tokenizer.id_to_token(id).unwrap_or_default(),
             id,
             probability,
         })
-        .collect()
+        .collect())
+}
+
+/// [`BertError::NonFiniteOutput`] if any value is NaN or ±∞; `context` says where.
+pub fn ensure_finite(values: &[f32], context: &str) -> Result<()> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(BertError::NonFiniteOutput {
+            context: context.into(),
+        })
+    }
 }
 
 /// Positions of the mask token in `ids`.
@@ -161,19 +189,27 @@ pub fn logits_at_rows(
     rows: Vec<i64>,
     device: &Device,
 ) -> Tensor<2> {
-    let [batch, seq] = inputs.attention_mask.dims();
     let out = model.bert.forward(
         inputs.input_ids,
         inputs.token_type_ids,
         inputs.attention_mask,
         OutputOptions::NONE,
     );
-    let hidden = out
-        .last_hidden_state
-        .reshape([batch * seq, model.config().hidden_size]);
+    model.mlm_logits(hidden_rows(out.last_hidden_state, rows, device))
+}
+
+/// The hidden states `[batch, seq, hidden]` at flattened positions (`b * seq + t`) →
+/// `[rows.len(), hidden]`. A batch of one selects along the sequence directly: at inference
+/// the encoder hands back a transposed view, which flattening would first copy.
+fn hidden_rows(hidden: Tensor<3>, rows: Vec<i64>, device: &Device) -> Tensor<2> {
+    let [batch, seq, width] = hidden.dims();
     let n = rows.len();
     let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), device);
-    model.mlm_logits(hidden.select(0, index))
+    if batch == 1 {
+        hidden.select(1, index).reshape([n, width])
+    } else {
+        hidden.reshape([batch * seq, width]).select(0, index)
+    }
 }
 
 /// Reads one forward pass back: logits `[seq][vocab]` flattened, hidden states and
@@ -256,14 +292,16 @@ async fn predict_at(
         return Err(BertError::Input("top-k must be at least 1".into()));
     }
     let rows = logits_at(model, ids, type_ids, positions, tokenizer.pad_id(), device).await?;
-    Ok(positions
+    positions
         .iter()
         .zip(rows)
-        .map(|(&position, row)| MaskPredictions {
-            position,
-            predictions: top_k_predictions(&row, top_k, tokenizer),
+        .map(|(&position, row)| {
+            Ok(MaskPredictions {
+                position,
+                predictions: top_k_predictions(&row, top_k, tokenizer)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One step of [`fill_iteratively`]: which mask was filled, with what.
@@ -348,7 +386,6 @@ pub async fn analyze(
     }
     let inputs = make_inputs(model, &[(ids, type_ids)], tokenizer.pad_id(), device)?;
     let seq = ids.len();
-    let hidden_size = model.config().hidden_size;
     let out = model.bert.forward(
         inputs.input_ids,
         inputs.token_type_ids,
@@ -372,11 +409,7 @@ pub async fn analyze(
     }
     if !positions.is_empty() {
         let rows: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [positions.len()]), device);
-        let hidden = out
-            .last_hidden_state
-            .reshape([seq, hidden_size])
-            .select(0, index);
+        let hidden = hidden_rows(out.last_hidden_state, rows, device);
         read = read.register(model.mlm_logits(hidden));
     }
     let mut data = read
@@ -400,10 +433,11 @@ pub async fn analyze(
         {
             masks.push(MaskPredictions {
                 position,
-                predictions: top_k_predictions(row, top_k, tokenizer),
+                predictions: top_k_predictions(row, top_k, tokenizer)?,
             });
         }
     }
+    ensure_finite(&attentions, " in the attention maps")?;
     Ok(Analysis {
         masks,
         layers,

@@ -51,9 +51,78 @@ pub struct BertTokenizer {
 
 const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
+/// What the `tokenizers` crate would panic on rather than report, refused first: JSON it
+/// cannot parse (a syntax error or a lone-surrogate escape inside the `decoder` section hits
+/// an `expect`), SentencePiece's `Precompiled` normaliser (a malformed char map hits
+/// another; BERT tokenizers never use it), and a `TemplateProcessing` post-processor whose
+/// template names a special token it does not define (every encode would panic). In the
+/// browser a panic kills the page.
+fn check_json(bytes: &[u8]) -> Result<()> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| BertError::Tokenizer(format!("tokenizer.json is not valid JSON: {e}")))?;
+    fn find_precompiled(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.get("type").and_then(|t| t.as_str()) == Some("Precompiled")
+                    || map.values().any(find_precompiled)
+            }
+            serde_json::Value::Array(items) => items.iter().any(find_precompiled),
+            _ => false,
+        }
+    }
+    if let Some(processor) = value.get("post_processor") {
+        check_templates(processor)?;
+    }
+    if value.get("normalizer").is_some_and(find_precompiled) {
+        return Err(BertError::Tokenizer(
+            "tokenizer.json uses a `Precompiled` (SentencePiece) normalizer, which BERT's \
+             WordPiece tokenizers do not have: is this a BERT checkpoint?"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Every special token a `TemplateProcessing` template uses is defined in its
+/// `special_tokens`, with as many ids as tokens (also inside a `Sequence` of processors).
+fn check_templates(processor: &serde_json::Value) -> Result<()> {
+    if let Some(items) = processor.get("processors").and_then(|p| p.as_array()) {
+        return items.iter().try_for_each(check_templates);
+    }
+    if processor.get("type").and_then(|t| t.as_str()) != Some("TemplateProcessing") {
+        return Ok(());
+    }
+    let bad = |what: String| {
+        Err(BertError::Tokenizer(format!(
+            "tokenizer.json's post_processor {what}"
+        )))
+    };
+    let specials = processor.get("special_tokens").and_then(|s| s.as_object());
+    for key in ["single", "pair"] {
+        let pieces = processor.get(key).and_then(|t| t.as_array());
+        for piece in pieces.into_iter().flatten() {
+            let Some(id) = piece.get("SpecialToken").and_then(|s| s.get("id")) else {
+                continue;
+            };
+            let id = id.as_str().unwrap_or_default();
+            let Some(special) = specials.and_then(|s| s.get(id)) else {
+                return bad(format!(
+                    "uses the special token {id:?} but does not define it"
+                ));
+            };
+            let count = |k: &str| special.get(k).and_then(|v| v.as_array()).map(Vec::len);
+            if count("ids") != count("tokens") || count("ids").is_none() {
+                return bad(format!("defines {id:?} with mismatched ids and tokens"));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl BertTokenizer {
     /// From the contents of `tokenizer.json`.
     pub fn from_json(bytes: &[u8], max_length: usize) -> Result<Self> {
+        check_json(bytes)?;
         let inner = Tokenizer::from_bytes(bytes)
             .map_err(|e| BertError::Tokenizer(format!("tokenizer.json: {e}")))?;
         Self::wrap(inner, "[MASK]", max_length)

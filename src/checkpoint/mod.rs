@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::config::BertConfig;
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
-use crate::model::init::{ParamKind, WeightSource};
+use crate::model::init::{ParamKind, WeightSource, checkpoint_tensors};
 
 /// Serves tensors from a safetensors file to [`BertForMaskedLM::from_source`],
 /// accepting the spellings checkpoints use in the wild.
@@ -46,6 +46,62 @@ fn candidates(name: &str) -> Vec<String> {
     names
 }
 
+/// The name under which `name` is stored in `file`, or the error naming every spelling tried.
+fn find<'n>(file: &SafetensorsFile<'_>, name: &str, tried: &'n [String]) -> Result<&'n String> {
+    tried
+        .iter()
+        .find(|n| file.contains(n))
+        .ok_or_else(|| BertError::MissingTensor {
+            name: name.into(),
+            tried: tried
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Checks the file's header against the config before a single tensor is built: every
+/// tensor the config implies exists, with the implied shape and a floating-point dtype.
+/// A config that disagrees with its checkpoint (a wrong `num_hidden_layers`, `hidden_size`,
+/// `vocab_size`…) is an error naming the field, not an allocation of whatever it claims.
+fn check_header(config: &BertConfig, file: &SafetensorsFile<'_>) -> Result<()> {
+    for (name, shape) in checkpoint_tensors(config) {
+        let tried = candidates(&name);
+        let found = match find(file, &name, &tried) {
+            Ok(found) => found,
+            Err(missing) => return Err(explain_missing(config, file, &name, missing)),
+        };
+        file.check(found, &shape)?;
+    }
+    Ok(())
+}
+
+/// A whole layer missing past the first means the config claims more layers than the
+/// file has; one tensor missing from a layer that is there is just that.
+fn explain_missing(
+    config: &BertConfig,
+    file: &SafetensorsFile<'_>,
+    name: &str,
+    missing: BertError,
+) -> BertError {
+    let layer = name
+        .strip_prefix("bert.encoder.layer.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    let absent = |n: usize| {
+        let prefix = format!("encoder.layer.{n}.");
+        !file.names().iter().any(|t| t.contains(&prefix))
+    };
+    match layer {
+        Some(n) if n > 0 && absent(n) => BertError::Config(format!(
+            "num_hidden_layers is {} but the checkpoint has {n} layer(s) ({missing})",
+            config.num_hidden_layers
+        )),
+        _ => missing,
+    }
+}
+
 impl WeightSource for CheckpointSource<'_> {
     fn tensor<const D: usize>(
         &mut self,
@@ -54,17 +110,7 @@ impl WeightSource for CheckpointSource<'_> {
         _kind: ParamKind,
     ) -> Result<Tensor<D>> {
         let tried = candidates(name);
-        let found = tried
-            .iter()
-            .find(|n| self.file.contains(n))
-            .ok_or_else(|| BertError::MissingTensor {
-                name: name.into(),
-                tried: tried
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let found = find(self.file, name, &tried)?;
         let (actual, values) = self.file.f32(found)?;
         if actual != shape {
             return Err(BertError::ShapeMismatch {
@@ -97,11 +143,12 @@ pub fn load_with_config(
     device: &Device,
 ) -> Result<BertForMaskedLM> {
     let file = SafetensorsFile::parse(safetensors)?;
+    check_header(config, &file)?;
     let mut source = CheckpointSource {
         file: &file,
         device: device.clone(),
     };
-    BertForMaskedLM::from_source(config, &mut source, device)
+    BertForMaskedLM::from_source(config, &mut source)
 }
 
 /// Reads every parameter back to the host (asynchronously, as WebGPU requires) and

@@ -40,6 +40,31 @@ impl<'a> SafetensorsFile<'a> {
         self.inner.tensor(name).ok().map(|t| t.shape().to_vec())
     }
 
+    /// Checks, from the header alone, that `name` has `shape` and a floating-point dtype.
+    pub fn check(&self, name: &str, shape: &[usize]) -> Result<()> {
+        let view = self
+            .inner
+            .tensor(name)
+            .map_err(|_| BertError::MissingTensor {
+                name: name.into(),
+                tried: format!("`{name}`"),
+            })?;
+        if view.shape() != shape {
+            return Err(BertError::ShapeMismatch {
+                name: name.into(),
+                expected: shape.to_vec(),
+                actual: view.shape().to_vec(),
+            });
+        }
+        if !is_float(view.dtype()) {
+            return Err(BertError::UnsupportedDtype {
+                name: name.into(),
+                dtype: format!("{:?}", view.dtype()),
+            });
+        }
+        Ok(())
+    }
+
     /// The tensor as `f32`, widening f16/bf16 and narrowing f64; any other dtype is an error.
     pub fn f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
         let view = self
@@ -55,7 +80,7 @@ impl<'a> SafetensorsFile<'a> {
 
 fn to_f32(name: &str, view: &TensorView<'_>) -> Result<Vec<f32>> {
     let bytes = view.data();
-    let values = match view.dtype() {
+    let values: Vec<f32> = match view.dtype() {
         Dtype::F32 => bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -79,7 +104,22 @@ fn to_f32(name: &str, view: &TensorView<'_>) -> Result<Vec<f32>> {
             });
         }
     };
+    // One pass while the values are at hand: a NaN in a weight turns every prediction
+    // into NaN, which is far harder to trace than this message. (An f64 beyond f32's
+    // range has become ±∞ here, and is refused too.)
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(BertError::NonFiniteWeight {
+            name: name.into(),
+            index,
+            value: values[index],
+        });
+    }
     Ok(values)
+}
+
+/// Whether `dtype` can hold weights (what [`SafetensorsFile::f32`] converts).
+fn is_float(dtype: Dtype) -> bool {
+    matches!(dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16 | Dtype::F64)
 }
 
 /// Floating-point precision to store a file in.

@@ -43,36 +43,60 @@ pub struct BertModel {
 }
 
 impl BertModel {
-    /// `attention_mask` is 1 for real tokens and 0 for padding, `[batch, seq]`.
+    /// `attention_mask` is 1 for real tokens and 0 for padding, `[batch, seq]`; `None` when
+    /// every token is real.
     pub fn forward(
         &self,
         input_ids: Tensor<2, Int>,
         token_type_ids: Tensor<2, Int>,
-        attention_mask: Tensor<2>,
+        attention_mask: Option<Tensor<2>>,
         options: OutputOptions,
     ) -> BertModelOutput {
-        let [batch, seq] = attention_mask.dims();
+        let [batch, seq] = input_ids.dims();
         // transformers' eager path: (1 - mask) * finfo(float32).min, added to the scores.
-        let additive_mask = (attention_mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * f32::MIN;
+        let additive_mask =
+            attention_mask.map(|mask| (mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * f32::MIN);
 
-        let mut hidden = self.embeddings.forward(input_ids, token_type_ids);
+        let embedded = self.embeddings.forward(input_ids, token_type_ids);
+        // Training runs the layers in transformers' layout, tokens as rows. Inference runs
+        // them with tokens as columns (`[batch, hidden, seq]`), where attention needs no
+        // head split/merge copies and linear layers tile the width (`layout.rs`): on WebGPU
+        // the forward pass has no copy kernel between its matmuls. Both give the same
+        // numbers; outputs are handed back as `[batch, seq, hidden]` views either way.
+        let columns = !embedded.is_tracked();
+        let mut hidden = if columns {
+            embedded.swap_dims(1, 2)
+        } else {
+            embedded
+        };
+        let as_rows = |h: &Tensor<3>| {
+            if columns {
+                h.clone().swap_dims(1, 2)
+            } else {
+                h.clone()
+            }
+        };
         let mut hidden_states = Vec::new();
         let mut attentions = Vec::new();
         for layer in &self.encoder.layer {
             if options.hidden_states {
-                hidden_states.push(hidden.clone());
+                hidden_states.push(as_rows(&hidden));
             }
-            let (next, probs) = layer.forward(hidden, additive_mask.clone());
+            let (next, probs) = if columns {
+                layer.forward_columns(hidden, additive_mask.clone())
+            } else {
+                layer.forward(hidden, additive_mask.clone())
+            };
             if options.attentions {
                 attentions.push(probs);
             }
             hidden = next;
         }
         if options.hidden_states {
-            hidden_states.push(hidden.clone());
+            hidden_states.push(as_rows(&hidden));
         }
         BertModelOutput {
-            last_hidden_state: hidden,
+            last_hidden_state: as_rows(&hidden),
             hidden_states,
             attentions,
         }
@@ -107,7 +131,7 @@ impl BertForMaskedLM {
         &self,
         input_ids: Tensor<2, Int>,
         token_type_ids: Tensor<2, Int>,
-        attention_mask: Tensor<2>,
+        attention_mask: Option<Tensor<2>>,
         options: OutputOptions,
     ) -> MaskedLmOutput {
         let out = self

@@ -1,5 +1,7 @@
 use burn::module::Module;
-use burn::nn::{Embedding, LayerNorm};
+use burn::nn::Embedding;
+
+use super::layer_norm::LayerNorm;
 use burn::tensor::{Int, Tensor};
 
 /// Word + absolute position + token type embeddings, then LayerNorm

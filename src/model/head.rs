@@ -1,9 +1,10 @@
 use burn::module::{Module, Param};
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::Linear;
 use burn::tensor::Tensor;
 use burn::tensor::module::linear;
 
 use super::activation::apply_activation;
+use super::layer_norm::LayerNorm;
 use crate::config::HiddenAct;
 
 /// Dense + activation + LayerNorm before the vocabulary projection.

@@ -3,7 +3,7 @@
 //! both go through [`WeightSource`], so the name ↔ module mapping is written once.
 
 use burn::module::Param;
-use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Distribution, Tensor};
 
 use super::attention::{BertAttention, BertSelfAttention, BertSelfOutput};
@@ -11,6 +11,7 @@ use super::bert::{BertForMaskedLM, BertModel};
 use super::embeddings::BertEmbeddings;
 use super::head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
 use super::layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
+use super::layer_norm::LayerNorm;
 use crate::config::BertConfig;
 use crate::error::Result;
 
@@ -79,20 +80,10 @@ fn layer_norm<S: WeightSource>(
     prefix: &str,
     width: usize,
     eps: f64,
-    device: &Device,
 ) -> Result<LayerNorm> {
-    let mut norm = LayerNormConfig::new(width).with_epsilon(eps).init(device);
-    norm.gamma = Param::from_tensor(src.tensor(
-        &format!("{prefix}.weight"),
-        [width],
-        ParamKind::NormWeight,
-    )?);
-    norm.beta = Some(Param::from_tensor(src.tensor(
-        &format!("{prefix}.bias"),
-        [width],
-        ParamKind::NormBias,
-    )?));
-    Ok(norm)
+    let gamma = src.tensor(&format!("{prefix}.weight"), [width], ParamKind::NormWeight)?;
+    let beta = src.tensor(&format!("{prefix}.bias"), [width], ParamKind::NormBias)?;
+    Ok(LayerNorm::new(gamma, beta, eps))
 }
 
 fn embedding<S: WeightSource>(
@@ -106,13 +97,76 @@ fn embedding<S: WeightSource>(
     })
 }
 
+/// Every tensor [`BertForMaskedLM::from_source`] asks for, by Hugging Face name, with the
+/// shape it must have (torch's orientation), in the order it asks: what a checkpoint is
+/// checked against before anything is allocated. Lazy, because a config may claim any
+/// number of layers.
+pub fn checkpoint_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
+    let (h, i) = (config.hidden_size, config.intermediate_size);
+    let linear = |p: String, d_in: usize, d_out: usize| {
+        [
+            (format!("{p}.weight"), vec![d_out, d_in]),
+            (format!("{p}.bias"), vec![d_out]),
+        ]
+    };
+    let norm = move |p: String| {
+        [
+            (format!("{p}.weight"), vec![h]),
+            (format!("{p}.bias"), vec![h]),
+        ]
+    };
+    let e = "bert.embeddings";
+    let embeddings = [
+        (
+            format!("{e}.word_embeddings.weight"),
+            vec![config.vocab_size, h],
+        ),
+        (
+            format!("{e}.position_embeddings.weight"),
+            vec![config.max_position_embeddings, h],
+        ),
+        (
+            format!("{e}.token_type_embeddings.weight"),
+            vec![config.type_vocab_size, h],
+        ),
+    ]
+    .into_iter()
+    .chain(norm(format!("{e}.LayerNorm")));
+    let layers = (0..config.num_hidden_layers).flat_map(move |n| {
+        let p = format!("bert.encoder.layer.{n}");
+        let a = format!("{p}.attention");
+        linear(format!("{a}.self.query"), h, h)
+            .into_iter()
+            .chain(linear(format!("{a}.self.key"), h, h))
+            .chain(linear(format!("{a}.self.value"), h, h))
+            .chain(linear(format!("{a}.output.dense"), h, h))
+            .chain(norm(format!("{a}.output.LayerNorm")))
+            .chain(linear(format!("{p}.intermediate.dense"), h, i))
+            .chain(linear(format!("{p}.output.dense"), i, h))
+            .chain(norm(format!("{p}.output.LayerNorm")))
+    });
+    let (decoder, bias) = if config.tie_word_embeddings {
+        (None, "cls.predictions.bias")
+    } else {
+        (
+            Some((
+                "cls.predictions.decoder.weight".to_string(),
+                vec![config.vocab_size, h],
+            )),
+            "cls.predictions.decoder.bias",
+        )
+    };
+    let head = decoder
+        .into_iter()
+        .chain(linear("cls.predictions.transform.dense".into(), h, h))
+        .chain(norm("cls.predictions.transform.LayerNorm".into()))
+        .chain([(bias.to_string(), vec![config.vocab_size])]);
+    embeddings.chain(layers).chain(head)
+}
+
 impl BertForMaskedLM {
     /// Builds the model, asking `src` for every tensor by its Hugging Face name.
-    pub fn from_source<S: WeightSource>(
-        config: &BertConfig,
-        src: &mut S,
-        device: &Device,
-    ) -> Result<Self> {
+    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
         config.validate()?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
@@ -137,10 +191,12 @@ impl BertForMaskedLM {
                 config.type_vocab_size,
                 h,
             )?,
-            layer_norm: layer_norm(src, "bert.embeddings.LayerNorm", h, eps, device)?,
+            layer_norm: layer_norm(src, "bert.embeddings.LayerNorm", h, eps)?,
         };
 
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        // Grown as layers are built, never sized from the config up front (a config may
+        // claim any number).
+        let mut layers = Vec::new();
         for i in 0..config.num_hidden_layers {
             let p = format!("bert.encoder.layer.{i}");
             layers.push(BertLayer {
@@ -159,7 +215,6 @@ impl BertForMaskedLM {
                             &format!("{p}.attention.output.LayerNorm"),
                             h,
                             eps,
-                            device,
                         )?,
                     },
                 },
@@ -179,7 +234,7 @@ impl BertForMaskedLM {
                         config.intermediate_size,
                         h,
                     )?,
-                    layer_norm: layer_norm(src, &format!("{p}.output.LayerNorm"), h, eps, device)?,
+                    layer_norm: layer_norm(src, &format!("{p}.output.LayerNorm"), h, eps)?,
                 },
             });
         }
@@ -204,13 +259,7 @@ impl BertForMaskedLM {
             predictions: BertLMPredictionHead {
                 transform: BertPredictionHeadTransform {
                     dense: linear(src, "cls.predictions.transform.dense", h, h)?,
-                    layer_norm: layer_norm(
-                        src,
-                        "cls.predictions.transform.LayerNorm",
-                        h,
-                        eps,
-                        device,
-                    )?,
+                    layer_norm: layer_norm(src, "cls.predictions.transform.LayerNorm", h, eps)?,
                     act,
                 },
                 decoder,
@@ -238,7 +287,7 @@ impl BertForMaskedLM {
             std: config.initializer_range,
             device: device.clone(),
         };
-        Self::from_source(config, &mut src, device)
+        Self::from_source(config, &mut src)
     }
 
     /// Every parameter under its Hugging Face name, flattened, with its HF shape
@@ -309,9 +358,7 @@ impl BertForMaskedLM {
         }
         for (name, norm) in norms {
             out.push(flat(format!("{name}.weight"), norm.gamma.val()));
-            if let Some(b) = &norm.beta {
-                out.push(flat(format!("{name}.bias"), b.val()));
-            }
+            out.push(flat(format!("{name}.bias"), norm.beta.val()));
         }
         out.push(flat("cls.predictions.bias".into(), head.bias.val()));
         out
@@ -359,5 +406,55 @@ impl BertForMaskedLM {
             attention.key.weight = Param::from_tensor(w);
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random weights, remembering what was asked for.
+    struct Recording {
+        init: RandomInit,
+        asked: Vec<(String, Vec<usize>)>,
+    }
+
+    impl WeightSource for Recording {
+        fn tensor<const D: usize>(
+            &mut self,
+            name: &str,
+            shape: [usize; D],
+            kind: ParamKind,
+        ) -> Result<Tensor<D>> {
+            self.asked.push((name.to_string(), shape.to_vec()));
+            self.init.tensor(name, shape, kind)
+        }
+    }
+
+    #[test]
+    fn checkpoint_tensors_are_exactly_what_from_source_asks_for() {
+        for tied in [true, false] {
+            let config = BertConfig {
+                vocab_size: 11,
+                hidden_size: 8,
+                num_hidden_layers: 2,
+                num_attention_heads: 2,
+                intermediate_size: 12,
+                max_position_embeddings: 7,
+                type_vocab_size: 3,
+                tie_word_embeddings: tied,
+                ..BertConfig::default()
+            };
+            let mut src = Recording {
+                init: RandomInit {
+                    std: 0.02,
+                    device: crate::device::cpu(),
+                },
+                asked: Vec::new(),
+            };
+            BertForMaskedLM::from_source(&config, &mut src).unwrap();
+            let listed: Vec<_> = checkpoint_tensors(&config).collect();
+            assert_eq!(listed, src.asked, "tie_word_embeddings: {tied}");
+        }
     }
 }

@@ -1,9 +1,11 @@
 use burn::module::Module;
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use super::activation::apply_activation;
 use super::attention::BertAttention;
+use super::layer_norm::LayerNorm;
+use super::layout::{linear_columns, linear_rows};
 use crate::config::HiddenAct;
 
 /// Feed-forward expansion with the configured activation.
@@ -16,7 +18,12 @@ pub struct BertIntermediate {
 
 impl BertIntermediate {
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
-        apply_activation(self.act, super::linear::linear(&self.dense, hidden))
+        apply_activation(self.act, linear_rows(&self.dense, hidden))
+    }
+
+    /// [`Self::forward`] with tokens as columns (`[batch, hidden, seq]`).
+    pub fn forward_columns(&self, hidden: Tensor<3>) -> Tensor<3> {
+        apply_activation(self.act, linear_columns(&self.dense, hidden))
     }
 }
 
@@ -30,7 +37,13 @@ pub struct BertOutput {
 impl BertOutput {
     pub fn forward(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
         self.layer_norm
-            .forward(super::linear::linear(&self.dense, hidden) + input)
+            .forward(linear_rows(&self.dense, hidden) + input)
+    }
+
+    /// [`Self::forward`] with tokens as columns (`[batch, hidden, seq]`).
+    pub fn forward_columns(&self, hidden: Tensor<3>, input: Tensor<3>) -> Tensor<3> {
+        self.layer_norm
+            .forward_columns(linear_columns(&self.dense, hidden) + input)
     }
 }
 
@@ -44,11 +57,29 @@ pub struct BertLayer {
 
 impl BertLayer {
     /// Returns the layer's output and its attention probabilities.
-    pub fn forward(&self, hidden: Tensor<3>, additive_mask: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
+    pub fn forward(
+        &self,
+        hidden: Tensor<3>,
+        additive_mask: Option<Tensor<4>>,
+    ) -> (Tensor<3>, Tensor<4>) {
         let (attended, probs) = self.attention.forward(hidden, additive_mask);
         let out = self
             .output
             .forward(self.intermediate.forward(attended.clone()), attended);
+        (out, probs)
+    }
+
+    /// [`Self::forward`] with tokens as columns: `hidden` `[batch, hidden, seq]`.
+    pub fn forward_columns(
+        &self,
+        hidden: Tensor<3>,
+        additive_mask: Option<Tensor<4>>,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let (attended, probs) = self.attention.forward_columns(hidden, additive_mask);
+        let out = self.output.forward_columns(
+            self.intermediate.forward_columns(attended.clone()),
+            attended,
+        );
         (out, probs)
     }
 }

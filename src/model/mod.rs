@@ -11,7 +11,8 @@ mod embeddings;
 mod head;
 pub mod init;
 mod layer;
-mod linear;
+mod layer_norm;
+mod layout;
 
 pub use activation::apply_activation;
 pub use attention::{BertAttention, BertSelfAttention, BertSelfOutput};
@@ -19,3 +20,4 @@ pub use bert::{BertForMaskedLM, BertModel, BertModelOutput, MaskedLmOutput, Outp
 pub use embeddings::BertEmbeddings;
 pub use head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
 pub use layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
+pub use layer_norm::LayerNorm;

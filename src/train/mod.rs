@@ -60,7 +60,7 @@ pub fn mlm_loss(
         .map(|(a, b)| (&a[..], &b[..]))
         .collect();
     let inputs = make_inputs(model, &seqs, pad_id, device)?;
-    let [_, seq] = inputs.attention_mask.dims();
+    let [_, seq] = inputs.dims();
     let mut index = Vec::new();
     let mut targets = Vec::new();
     for (b, labels) in batch.labels.iter().enumerate() {

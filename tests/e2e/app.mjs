@@ -10,6 +10,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
+import { damagedLoadsKeepTheModel } from './damaged.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -95,6 +96,11 @@ async function mainFlow(page, url, expectBackend) {
   if (after === before) fail('switching layer and head did not redraw the heatmap');
   const pixels = await page.js(HEATMAP_PIXELS);
   if (pixels < 1000) fail(`the heatmap has only ${pixels} coloured pixels`);
+  // The page runs under its Content-Security-Policy, and nothing it does is blocked by it.
+  const csp = await page.js(`const m = document.querySelector('meta[http-equiv="Content-Security-Policy"]'); return m ? m.content : ''`);
+  if (!csp.includes("script-src 'self' 'wasm-unsafe-eval' 'sha256-")) fail(`no Content-Security-Policy on the page: "${csp}"`);
+  const blocked = await page.cspViolations();
+  if (blocked.length) fail(`the Content-Security-Policy blocked: ${blocked.join('; ')}`);
   return { readyMs, predictMs, preds, pixels };
 }
 
@@ -148,6 +154,10 @@ try {
     if (!/no WebGPU|no adapter/.test(notice)) fail(`the fallback is not explained: "${notice}"`);
     await cpu.screenshot(join(outDir, 'app-cpu-fallback.png'));
     console.log(`cpu fallback: ready in ${r.readyMs} ms, inference ${r.predictMs}; notice: ${notice}`);
+
+    // Damaged files through the file picker, and a missing folder: errors that say why, and
+    // the loaded model stays.
+    await damagedLoadsKeepTheModel(cpu, site, fixture, outDir);
 
     // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
     const downloads = join(outDir, 'downloads');

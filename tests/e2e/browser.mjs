@@ -69,7 +69,10 @@ export class Page {
     // Benchmarks run long scripts (a bert-base model on the CPU): 30 minutes, not WebDriver's 30 s.
     await call(base, 'POST', page.s('/timeouts'), { script: 1_800_000 });
     // Every main-thread task over 50 ms (the browser's "long task"), for longestTask().
-    await page.cdp('Page.addScriptToEvaluateOnNewDocument', { source: `window.__longTasks = [];
+    // …and every Content-Security-Policy violation, for cspViolations().
+    await page.cdp('Page.addScriptToEvaluateOnNewDocument', { source: `window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+      window.__longTasks = [];
       new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push([e.startTime, e.duration]); })
         .observe({ type: 'longtask', buffered: true });` });
     return page;
@@ -80,6 +83,8 @@ export class Page {
   longestTask(since = 0) {
     return this.js(`return Math.round(Math.max(0, ...window.__longTasks.filter(([t]) => t >= ${since}).map(([, d]) => d)))`);
   }
+  /** What the page's Content-Security-Policy blocked so far ("directive url" each). */
+  cspViolations() { return this.js('return window.__cspViolations'); }
   s(path) { return `/session/${this.id}${path}`; }
   cdp(cmd, params) { return call(this.base, 'POST', this.s('/goog/cdp/execute'), { cmd, params }); }
   go(url) { return call(this.base, 'POST', this.s('/url'), { url }); }

@@ -31,15 +31,18 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// `fetch(url)` on the current global.
+/// `fetch(url)` on the current global, without credentials: model files are public, and
+/// no cookie or HTTP login of the user's goes to whatever server a model URL names.
 pub fn fetch(url: &str) -> Option<Promise> {
+    let init = web_sys::RequestInit::new();
+    init.set_credentials(web_sys::RequestCredentials::Omit);
     let global = js_sys::global();
     if let Some(w) = global.dyn_ref::<web_sys::Window>() {
-        Some(w.fetch_with_str(url))
+        Some(w.fetch_with_str_and_init(url, &init))
     } else {
         global
             .dyn_ref::<web_sys::WorkerGlobalScope>()
-            .map(|w| w.fetch_with_str(url))
+            .map(|w| w.fetch_with_str_and_init(url, &init))
     }
 }
 

@@ -119,6 +119,8 @@ pub enum FetchError {
     Status(String, u16),
     /// The request never got an answer: offline, DNS, or blocked by CORS.
     Network(String),
+    /// Larger than the page can hold (the server's length, or what arrived).
+    TooLarge(String, u64),
 }
 
 impl std::fmt::Display for FetchError {
@@ -130,6 +132,12 @@ impl std::fmt::Display for FetchError {
                 f,
                 "network error fetching {url}: offline, or the server does not allow cross-origin requests (CORS)"
             ),
+            Self::TooLarge(url, bytes) => write!(
+                f,
+                "{url} is {:.0} MB; the page holds files up to {} MB (WebAssembly's 4 GB memory must also fit the model)",
+                *bytes as f64 / 1e6,
+                MAX_FILE_BYTES / 1_000_000
+            ),
         }
     }
 }
@@ -138,6 +146,10 @@ impl std::fmt::Display for FetchError {
 pub type Progress<'a> = &'a dyn Fn(&str, f64, Option<f64>);
 
 const CACHE_NAME: &str = "bert-burn-models-v1";
+/// The header each cached file is stored with: its length, checked before the entry is used.
+const SIZE_HEADER: &str = "x-bert-burn-bytes";
+/// The largest file the page downloads (bert-large in f32 is 1.34 GB).
+pub const MAX_FILE_BYTES: usize = 2_000_000_000;
 
 /// Downloads every file of a checkpoint: `config.json`, `model.safetensors`, and
 /// `tokenizer.json` or else `vocab.txt` (+ `tokenizer_config.json` if present).
@@ -202,12 +214,8 @@ pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, F
         None
     };
     if let Some(cache) = &cache {
-        if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
-            if let Ok(response) = hit.dyn_into::<Response>() {
-                if let Ok(bytes) = read_body(&response, &name, progress).await {
-                    return Ok(bytes);
-                }
-            }
+        if let Some(bytes) = cached(cache, url, &name, progress).await {
+            return Ok(bytes);
         }
     }
     let request = crate::event_loop::fetch(url).ok_or_else(|| FetchError::Network(url.into()))?;
@@ -223,17 +231,70 @@ pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, F
     }
     let bytes = read_body(&response, &name, progress)
         .await
-        .map_err(|_| FetchError::Network(url.into()))?;
+        .map_err(|e| match e {
+            BodyError::TooLarge(n) => FetchError::TooLarge(url.into(), n as u64),
+            BodyError::Js => FetchError::Network(url.into()),
+        })?;
     if let Some(cache) = &cache {
         store(cache, url, &bytes).await;
     }
     Ok(bytes)
 }
 
+/// A cached file, if there is one and it is whole: its length equals the length stored
+/// beside it and, for JSON and safetensors files, it still parses. A damaged entry (a
+/// quota eviction mid-write, a disk error) is deleted, and the file is fetched again.
+async fn cached(cache: &Cache, url: &str, name: &str, progress: Progress<'_>) -> Option<Vec<u8>> {
+    let hit = JsFuture::from(cache.match_with_str(url)).await.ok()?;
+    let response = hit.dyn_into::<Response>().ok()?;
+    let stored = response
+        .headers()
+        .get(SIZE_HEADER)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    let bytes = read_body(&response, name, progress).await.ok();
+    match bytes {
+        Some(bytes) if Some(bytes.len()) == stored && looks_whole(name, &bytes) => Some(bytes),
+        _ => {
+            let _ = JsFuture::from(cache.delete_with_str(url)).await;
+            None
+        }
+    }
+}
+
+/// Whether a file's bytes parse as what its name says (header only for safetensors).
+fn looks_whole(name: &str, bytes: &[u8]) -> bool {
+    if name.ends_with(".json") {
+        serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+    } else if name.ends_with(".safetensors") {
+        bert_burn::checkpoint::SafetensorsFile::parse(bytes).is_ok()
+    } else {
+        true
+    }
+}
+
 async fn store(cache: &Cache, url: &str, bytes: &[u8]) {
     let body = Uint8Array::from(bytes);
-    if let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) {
+    let init = web_sys::ResponseInit::new();
+    if let Ok(headers) = web_sys::Headers::new() {
+        let _ = headers.set(SIZE_HEADER, &bytes.len().to_string());
+        init.set_headers(&headers);
+    }
+    if let Ok(response) = Response::new_with_opt_buffer_source_and_init(Some(&body), &init) {
         let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+    }
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge(f64),
+    Js,
+}
+
+impl From<JsValue> for BodyError {
+    fn from(_: JsValue) -> Self {
+        Self::Js
     }
 }
 
@@ -242,17 +303,22 @@ async fn read_body(
     response: &Response,
     name: &str,
     progress: Progress<'_>,
-) -> Result<Vec<u8>, JsValue> {
+) -> Result<Vec<u8>, BodyError> {
     let total = response
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<f64>().ok());
+    // The server's length is a claim: checked before anything is reserved for it.
+    if let Some(total) = total.filter(|&t| t > MAX_FILE_BYTES as f64) {
+        return Err(BodyError::TooLarge(total));
+    }
     let Some(body) = response.body() else {
         return Ok(Vec::new());
     };
-    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
+    let reader: web_sys::ReadableStreamDefaultReader =
+        body.get_reader().dyn_into().map_err(JsValue::from)?;
     let mut bytes = Vec::with_capacity(total.unwrap_or(0.0) as usize);
     progress(name, 0.0, total);
     loop {
@@ -265,6 +331,12 @@ async fn read_body(
         }
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
         let start = bytes.len();
+        if start + value.length() as usize > MAX_FILE_BYTES {
+            let _ = reader.cancel();
+            return Err(BodyError::TooLarge(
+                (start + value.length() as usize) as f64,
+            ));
+        }
         bytes.resize(start + value.length() as usize, 0);
         value.copy_to(&mut bytes[start..]);
         progress(name, bytes.len() as f64, total);
@@ -273,6 +345,9 @@ async fn read_body(
 }
 
 async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    if file.size() > MAX_FILE_BYTES as f64 {
+        return Err(FetchError::TooLarge(file.name(), file.size() as u64).to_string());
+    }
     JsFuture::from(file.array_buffer())
         .await
         .map(|buf| Uint8Array::new(&buf).to_vec())

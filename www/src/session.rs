@@ -58,7 +58,7 @@ impl Session {
     /// Builds the model on `backend` from the checkpoint's files.
     pub fn load(files: &ModelFiles, backend: &Backend) -> Result<Self, String> {
         let config = BertConfig::from_json(&files.config_json)
-            .map_err(|e| format!("{}: not a BERT masked-LM checkpoint: {e}", files.source))?;
+            .map_err(|e| format!("{}: {e}", files.source))?;
         check_fits(&config, &backend.info)?;
         let tokenizer = files.tokenizer()?;
         let pipeline = Pipeline::from_bytes(

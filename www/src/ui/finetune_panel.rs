@@ -15,6 +15,9 @@ use crate::client::RequestError;
 use crate::finetune::FineTuneOptions;
 use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport, field};
 
+/// The most text the page fine-tunes on in one run (its lines are tokenized up front).
+const MAX_FINETUNE_CHARS: usize = 2_000_000;
+
 fn read_options(app: &App) -> Result<FineTuneOptions, String> {
     let number = |input: &web_sys::HtmlInputElement, what: &str| {
         input
@@ -68,8 +71,9 @@ async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     if tokens.is_empty() {
         return None;
     }
+    let top_k = text_panel::top_k(app).ok()?;
     worker
-        .analyze(&tokens.ids, &tokens.type_ids, text_panel::top_k(app))
+        .analyze(&tokens.ids, &tokens.type_ids, top_k)
         .await
         .ok()
         .map(|a| a.analysis.masks)
@@ -119,6 +123,12 @@ async fn run(app: &AppRef) {
         Err(e) => return app.show_error(&e),
     };
     let text = app.el.finetune_text.value();
+    let chars = text.chars().count();
+    if chars > MAX_FINETUNE_CHARS {
+        return app.show_error(&format!(
+            "the text to fine-tune on is {chars} characters long; the page takes up to {MAX_FINETUNE_CHARS} (a few books)"
+        ));
+    }
     app.set_phase(Phase::FineTuning);
     text_panel::retokenize_if_stale(app).await;
     if let Some(before) = masks_now(app).await {

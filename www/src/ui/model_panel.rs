@@ -252,6 +252,8 @@ pub fn wire(app: &AppRef) {
         if let Some(list) = a.el.file_input.files() {
             load_file_list(&a, list);
         }
+        // Emptied once read, so picking the same (corrected) files again loads them again.
+        a.el.file_input.set_value("");
     });
     dom::on::<DragEvent>(&app.el.drop_zone, "dragover", move |e| e.prevent_default());
     let a = app.clone();

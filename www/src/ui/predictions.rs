@@ -3,6 +3,8 @@
 
 use bert_burn::inference::MaskPredictions;
 
+use wasm_bindgen::JsCast;
+
 use super::dom;
 
 pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &[String]) {
@@ -36,11 +38,12 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             let word = dom::el("span", "prediction-token", &p.token);
             let bar = dom::el("span", "bar", "");
             let fill = dom::el("span", "bar-fill", "");
-            dom::set_attr(
-                &fill,
-                "style",
-                &format!("width: {:.1}%", (p.probability * 100.0).clamp(0.0, 100.0)),
-            );
+            // Through the CSSOM: a `style` attribute would be inline style, which the page's
+            // Content-Security-Policy refuses.
+            if let Some(fill) = fill.dyn_ref::<web_sys::HtmlElement>() {
+                let width = format!("{:.1}%", (p.probability * 100.0).clamp(0.0, 100.0));
+                let _ = fill.style().set_property("width", &width);
+            }
             let _ = bar.append_child(&fill);
             let prob = dom::el(
                 "span",

@@ -14,13 +14,34 @@ fn text_inputs(app: &AppRef) -> (String, Option<String>) {
     (a, (!b.trim().is_empty()).then_some(b))
 }
 
-pub fn top_k(app: &AppRef) -> usize {
-    app.el
-        .top_k
-        .value()
-        .parse::<usize>()
-        .unwrap_or(5)
-        .clamp(1, 50)
+/// The longest sentence (each box) the page tokenizes: the model reads at most its
+/// `max_position_embeddings` tokens anyway; this keeps a pasted book from stalling it.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// The most candidates shown per mask (the input's `max`).
+pub const MAX_TOP_K: usize = 50;
+
+/// The top-k box, or a message saying what it must be: `abc`, `0`, `-5` and `1e9` are
+/// refused, never replaced by something else.
+pub fn top_k(app: &AppRef) -> Result<usize, String> {
+    let text = app.el.top_k.value();
+    match text.trim().parse::<usize>() {
+        Ok(k) if (1..=MAX_TOP_K).contains(&k) => Ok(k),
+        _ => Err(format!(
+            "top-k must be a whole number from 1 to {MAX_TOP_K} (it is \"{}\")",
+            text.trim()
+        )),
+    }
+}
+
+/// Refuses a text box longer than [`MAX_TEXT_CHARS`], naming it.
+fn check_length(text: &str, what: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(format!(
+            "the {what} is {chars} characters long; the page takes up to {MAX_TEXT_CHARS} (the model reads only its first few hundred tokens)"
+        ));
+    }
+    Ok(())
 }
 
 /// Tokenizes the text boxes afresh (typed `[MASK]`s become masks). Replies that come
@@ -39,6 +60,13 @@ pub async fn retokenize(app: &AppRef) {
         return;
     };
     let (a, b) = text_inputs(app);
+    let checked = check_length(&a, "sentence").and_then(|()| {
+        b.as_deref()
+            .map_or(Ok(()), |b| check_length(b, "second sentence"))
+    });
+    if let Err(e) = checked {
+        return app.show_error(&e);
+    }
     if a.trim().is_empty() {
         *app.tokens.borrow_mut() = TokenState::default();
         dom::clear(&app.el.tokens);
@@ -89,11 +117,16 @@ pub async fn predict(app: &AppRef) {
     let Some(worker) = app.worker().filter(|_| !tokens.is_empty()) else {
         return app.set_phase(Phase::Idle);
     };
+    let top_k = match top_k(app) {
+        Ok(k) => k,
+        Err(e) => {
+            app.set_phase(Phase::Idle);
+            return app.show_error(&e);
+        }
+    };
     app.set_status("running");
     let started = dom::now_ms();
-    let result = worker
-        .analyze(&tokens.ids, &tokens.type_ids, top_k(app))
-        .await;
+    let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k).await;
     let ms = dom::now_ms() - started;
     match result {
         Ok(Analyzed {

@@ -1,0 +1,86 @@
+// Damaged models given to a working page, through the real file picker and the model box:
+// each load must fail with a message that says why, and leave the model that was loaded
+// before usable (its predictions unchanged). Run by app.mjs on its CPU page.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { root, fail, call } from './browser.mjs';
+
+const READ_TOKENS = `return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => e.dataset.token).join(' ')`;
+
+/** The fixture's weights with one f32 of `tensor` set to NaN. */
+function withNaN(weights, tensor, index) {
+  const bytes = Buffer.from(weights);
+  const headerLen = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
+  const at = 8 + headerLen + header[tensor].data_offsets[0] + 4 * index;
+  bytes.writeFloatLE(NaN, at);
+  return bytes;
+}
+
+/** Sets of files (name → bytes) a user could pick, and what the error must mention. */
+async function damagedSets(fixtureDir) {
+  const good = {};
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) good[f] = await readFile(join(fixtureDir, f));
+  const damaged = (f) => readFile(join(root, 'tests/fixtures/damaged', f));
+  const config = JSON.parse(good['config.json']);
+  return [
+    ['a lone surrogate in tokenizer.json', { ...good, 'tokenizer.json': await damaged('tokenizer-lone-surrogate.json') }, 'not valid JSON'],
+    ['a syntax error in the decoder', { ...good, 'tokenizer.json': await damaged('tokenizer-decoder-syntax.json') }, 'not valid JSON'],
+    ['an undefined special token', { ...good, 'tokenizer.json': await damaged('tokenizer-undefined-special.json') }, 'does not define'],
+    ['a NaN in the word embeddings', { ...good, 'model.safetensors': withNaN(good['model.safetensors'], 'bert.embeddings.word_embeddings.weight', 5) },
+      'word_embeddings.weight'],
+    ['a config of a billion layers', { ...good, 'config.json': await damaged('config-billion-layers.json') }, 'num_hidden_layers'],
+    ['more layers than the checkpoint', { ...good, 'config.json': JSON.stringify({ ...config, num_hidden_layers: 7 }) }, 'num_hidden_layers is 7'],
+    ['a truncated checkpoint', { ...good, 'model.safetensors': good['model.safetensors'].subarray(0, 5000) }, 'safetensors'],
+    ['not a checkpoint at all', { ...good, 'model.safetensors': Buffer.from('<html>404</html>') }, 'safetensors'],
+  ];
+}
+
+/** Loads each damaged set into `page` (ready, with a model and predictions on screen). */
+export async function damagedLoadsKeepTheModel(page, site, fixtureDir, outDir) {
+  const before = await page.js(READ_TOKENS);
+  if (!before) fail('no predictions on the page before the damaged loads');
+  const predictAgain = async (what) => {
+    const runs = await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+    await page.click(await page.find('predict-button'));
+    await page.waitFor(`a prediction after ${what}`, async () =>
+      (await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`)) > runs, 60000);
+    const after = await page.js(READ_TOKENS);
+    if (after !== before) fail(`after ${what}, the loaded model's predictions changed: "${before}" -> "${after}"`);
+  };
+  const waitError = (what) => page.waitFor(`the error for ${what}`, async () => {
+    const s = await page.text('status');
+    return s && s.startsWith('error') ? s : null;
+  }, 60000);
+
+  for (const [what, files, needle] of await damagedSets(fixtureDir)) {
+    const dir = join(outDir, 'damaged', what.replace(/\W+/g, '-'));
+    await mkdir(dir, { recursive: true });
+    const paths = [];
+    for (const [name, bytes] of Object.entries(files)) {
+      await writeFile(join(dir, name), bytes);
+      paths.push(join(dir, name));
+    }
+    // WebDriver's file upload: the paths, one per line, typed into the <input type=file>
+    // (which adds to what it holds: the page empties it after each pick).
+    const input = await page.find('file-input');
+    if (await page.js(`return document.querySelector('[data-testid="file-input"]').files.length`)) {
+      fail('the file input still holds the previous pick');
+    }
+    await call(page.base, 'POST', page.s(`/element/${input}/value`), { text: paths.join('\n') });
+    const status = await waitError(what);
+    if (!status.includes(needle)) fail(`${what}: the error does not say "${needle}": ${status}`);
+    await predictAgain(what);
+    console.log(`damaged load (${what}): ${status.slice(0, 140)}; the previous model still predicts`);
+  }
+
+  // A folder URL that is not there (404), typed into the model box.
+  const box = await page.find('model-id-input');
+  await page.clear(box);
+  await page.type(box, `${site}no-such-model/`);
+  await page.click(await page.find('load-hub-button'));
+  const status = await waitError('a missing folder');
+  if (!status.includes('404')) fail(`a missing folder should say 404: ${status}`);
+  await predictAgain('a missing folder');
+  console.log(`missing folder: ${status.slice(0, 140)}; the previous model still predicts`);
+}
