@@ -31,3 +31,5 @@ echo "== wasm tests in headless Chromium"
 echo "== build dist/ and test it end to end"
 trunk build --release
 node tests/e2e/app.mjs dist target/e2e
+echo "== soak: 1,000 predictions, 100 fill-alls, 10 fine-tuning runs in one page"
+node tests/e2e/soak.mjs dist

@@ -42,13 +42,7 @@ impl<'a> SafetensorsFile<'a> {
 
     /// Checks, from the header alone, that `name` has `shape` and a floating-point dtype.
     pub fn check(&self, name: &str, shape: &[usize]) -> Result<()> {
-        let view = self
-            .inner
-            .tensor(name)
-            .map_err(|_| BertError::MissingTensor {
-                name: name.into(),
-                tried: format!("`{name}`"),
-            })?;
+        let view = self.view(name)?;
         if view.shape() != shape {
             return Err(BertError::ShapeMismatch {
                 name: name.into(),
@@ -67,14 +61,17 @@ impl<'a> SafetensorsFile<'a> {
 
     /// The tensor as `f32`, widening f16/bf16 and narrowing f64; any other dtype is an error.
     pub fn f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-        let view = self
-            .inner
+        let view = self.view(name)?;
+        Ok((view.shape().to_vec(), to_f32(name, &view)?))
+    }
+
+    fn view(&self, name: &str) -> Result<TensorView<'_>> {
+        self.inner
             .tensor(name)
             .map_err(|_| BertError::MissingTensor {
                 name: name.into(),
                 tried: format!("`{name}`"),
-            })?;
-        Ok((view.shape().to_vec(), to_f32(name, &view)?))
+            })
     }
 }
 

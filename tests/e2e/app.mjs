@@ -10,7 +10,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
-import { damagedLoadsKeepTheModel } from './damaged.mjs';
+import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -158,6 +158,7 @@ try {
     // Damaged files through the file picker, and a missing folder: errors that say why, and
     // the loaded model stays.
     await damagedLoadsKeepTheModel(cpu, site, fixture, outDir);
+    await badInputsAreRefused(cpu);
 
     // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
     const downloads = join(outDir, 'downloads');

@@ -1,7 +1,7 @@
 // Damaged models given to a working page, through the real file picker and the model box:
 // each load must fail with a message that says why, and leave the model that was loaded
 // before usable (its predictions unchanged). Run by app.mjs on its CPU page.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { root, fail, call } from './browser.mjs';
 
@@ -33,6 +33,7 @@ async function damagedSets(fixtureDir) {
     ['more layers than the checkpoint', { ...good, 'config.json': JSON.stringify({ ...config, num_hidden_layers: 7 }) }, 'num_hidden_layers is 7'],
     ['a truncated checkpoint', { ...good, 'model.safetensors': good['model.safetensors'].subarray(0, 5000) }, 'safetensors'],
     ['not a checkpoint at all', { ...good, 'model.safetensors': Buffer.from('<html>404</html>') }, 'safetensors'],
+    ['a 2.1 GB file', { ...good, 'model.safetensors': 2_100_000_000 }, 'the page holds files up to 2000 MB'],
   ];
 }
 
@@ -58,7 +59,13 @@ export async function damagedLoadsKeepTheModel(page, site, fixtureDir, outDir) {
     await mkdir(dir, { recursive: true });
     const paths = [];
     for (const [name, bytes] of Object.entries(files)) {
-      await writeFile(join(dir, name), bytes);
+      if (typeof bytes === 'number') {
+        // A sparse file of that many bytes: as large as it says, without the disk space.
+        await writeFile(join(dir, name), '');
+        await truncate(join(dir, name), bytes);
+      } else {
+        await writeFile(join(dir, name), bytes);
+      }
       paths.push(join(dir, name));
     }
     // WebDriver's file upload: the paths, one per line, typed into the <input type=file>
@@ -83,4 +90,52 @@ export async function damagedLoadsKeepTheModel(page, site, fixtureDir, outDir) {
   if (!status.includes('404')) fail(`a missing folder should say 404: ${status}`);
   await predictAgain('a missing folder');
   console.log(`missing folder: ${status.slice(0, 140)}; the previous model still predicts`);
+}
+
+/** Bad numbers in the page's inputs: a visible message each, nothing silently replaced,
+ *  and the page goes on once the value is fixed. */
+export async function badInputsAreRefused(page) {
+  const set = async (id, value) => {
+    const el = await page.find(id);
+    await page.clear(el);
+    if (value) await page.type(el, value);
+  };
+  const expectError = async (button, needle, what) => {
+    await page.js(`document.querySelector('[data-testid="status"]').textContent = ''`);
+    await page.click(await page.find(button));
+    const status = await page.waitFor(`the message for ${what}`, async () => {
+      const s = await page.text('status');
+      return s && s.startsWith('error') ? s : null;
+    }, 30000);
+    if (!status.includes(needle)) fail(`${what}: "${status}" does not say "${needle}"`);
+    return status;
+  };
+  for (const bad of ['abc', '-5', '0', '1e9', '51', '2.5']) {
+    await set('topk-input', bad);
+    const s = await expectError('predict-button', 'top-k must be a whole number from 1 to 50', `top-k ${bad}`);
+    console.log(`top-k "${bad}": ${s}`);
+  }
+  await set('topk-input', '4');
+  for (const [id, bad, needle] of [['finetune-steps', '-5', 'steps'], ['finetune-steps', '1e9', 'steps'],
+    ['finetune-lr', 'abc', 'learning rate'], ['finetune-lr', '-1', 'learning rate'], ['finetune-batch', '1e9', 'batch'],
+    ['finetune-batch', '0', 'batch']]) {
+    const good = await page.js(`return document.querySelector('[data-testid="${id}"]').value`);
+    await set(id, bad);
+    const s = await expectError('finetune-start', needle, `${id} ${bad}`);
+    console.log(`${id} "${bad}": ${s}`);
+    await set(id, good);
+  }
+  // A sentence far longer than the page takes.
+  await page.js(`const t = document.querySelector('[data-testid="text-input"]'); window.__kept = t.value;
+    t.value = 'word '.repeat(5000); t.dispatchEvent(new Event('input'));`);
+  const long = await page.waitFor('the message for a long text', async () => {
+    const s = await page.text('status');
+    return s && s.includes('characters long') ? s : null;
+  }, 30000);
+  console.log(`long sentence: ${long}`);
+  await page.js(`const t = document.querySelector('[data-testid="text-input"]'); t.value = window.__kept; t.dispatchEvent(new Event('input'));`);
+  const runs = await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+  await page.click(await page.find('predict-button'));
+  await page.waitFor('a prediction with the values fixed', async () =>
+    (await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`)) > runs && (await page.text('status')) === 'ready', 60000);
 }

@@ -145,6 +145,18 @@ pub async fn lose_webgpu_device_for_testing() -> Result<bool, JsError> {
     }
 }
 
+/// What the page's model worker holds (`{wasm_heap_bytes, gpu_allocations,
+/// gpu_bytes_in_use, gpu_bytes_reserved}`), for soak tests and benchmarks.
+#[wasm_bindgen(js_name = modelWorkerMemory)]
+pub async fn model_worker_memory() -> Result<JsValue, JsError> {
+    let worker =
+        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
+    match worker.ask(Request::Memory).await.map_err(fail)? {
+        Reply::Memory(m) => js(&m),
+        _ => Err(JsError::new("the model's worker answered out of turn")),
+    }
+}
+
 /// Makes the page's model worker trap (as a bug or running out of memory would), so a
 /// test can check that the page recovers. Resolves once the worker is gone.
 #[wasm_bindgen(js_name = crashModelWorkerForTesting)]

@@ -190,9 +190,8 @@ pub struct MemoryFigures {
     pub gpu_bytes_reserved: Option<u64>,
 }
 
-/// Measures [`MemoryFigures`] for `device`. Queued GPU work is submitted first so it is
-/// counted; nothing is read back from the GPU.
-pub fn memory(device: &Device) -> MemoryFigures {
+/// The wasm heap alone (no device yet).
+pub fn wasm_heap_only() -> MemoryFigures {
     let wasm_heap_bytes = wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .map(|m| {
@@ -201,9 +200,18 @@ pub fn memory(device: &Device) -> MemoryFigures {
                 .byte_length() as u64
         })
         .unwrap_or(0);
-    let pools = device.memory_pool_usage();
     MemoryFigures {
         wasm_heap_bytes,
+        ..MemoryFigures::default()
+    }
+}
+
+/// Measures [`MemoryFigures`] for `device`. Queued GPU work is submitted first so it is
+/// counted; nothing is read back from the GPU.
+pub fn memory(device: &Device) -> MemoryFigures {
+    let pools = device.memory_pool_usage();
+    MemoryFigures {
+        wasm_heap_bytes: wasm_heap_only().wasm_heap_bytes,
         gpu_allocations: pools.as_ref().map(|p| p.number_allocs),
         gpu_bytes_in_use: pools.as_ref().map(|p| p.bytes_in_use),
         gpu_bytes_reserved: pools.as_ref().map(|p| p.bytes_reserved),

@@ -145,9 +145,9 @@ impl std::fmt::Display for FetchError {
 /// Reports bytes done and total (when the server says) while downloading.
 pub type Progress<'a> = &'a dyn Fn(&str, f64, Option<f64>);
 
-const CACHE_NAME: &str = "bert-burn-models-v1";
+pub const CACHE_NAME: &str = "bert-burn-models-v1";
 /// The header each cached file is stored with: its length, checked before the entry is used.
-const SIZE_HEADER: &str = "x-bert-burn-bytes";
+pub const SIZE_HEADER: &str = "x-bert-burn-bytes";
 /// The largest file the page downloads (bert-large in f32 is 1.34 GB).
 pub const MAX_FILE_BYTES: usize = 2_000_000_000;
 

@@ -52,6 +52,8 @@ pub enum Request {
     Reset,
     /// The current model in Hugging Face layout: [`Reply::Exported`] with the files as payload.
     Export,
+    /// What the worker holds: its wasm heap and the device's pools. Replies [`Reply::Memory`].
+    Memory,
     /// Destroys the WebGPU device (as a driver reset would). Replies `Flag { value: false }` on the CPU.
     LoseDeviceForTesting,
     /// Makes the worker trap, as a bug or running out of memory would.
@@ -100,6 +102,7 @@ pub enum Reply {
     Flag {
         value: bool,
     },
+    Memory(MemoryFigures),
 }
 
 /// Progress of a request under way.

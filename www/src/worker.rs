@@ -153,6 +153,10 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
         }
         Request::Reset => reset().and_then(|()| plain(Reply::Done)),
         Request::Export => export().await,
+        Request::Memory => plain(Reply::Memory(match current() {
+            Ok(session) => backend::memory(&session.pipeline.device),
+            Err(_) => backend::wasm_heap_only(),
+        })),
         Request::LoseDeviceForTesting => plain(Reply::Flag {
             value: backend::lose_webgpu_device(),
         }),

@@ -8,7 +8,9 @@ use bert_burn::checkpoint::SafetensorsFile;
 use bert_burn::inference::{analyze, forward_host};
 use bert_burn::{BertConfig, BertTokenizer};
 use bert_web::backend::{self, Preference};
-use bert_web::model_files::{FetchError, Location, ModelFiles, fetch_bytes};
+use bert_web::model_files::{
+    CACHE_NAME, FetchError, Location, ModelFiles, SIZE_HEADER, fetch_bytes,
+};
 use bert_web::session::{Session, check_fits};
 use bert_web::ui::{dom, heatmap, predictions, tokens::TokenState};
 use wasm_bindgen::JsCast;
@@ -233,6 +235,78 @@ async fn load_errors_are_clear() {
         .unwrap();
     assert!(matches!(refused, FetchError::Network(_)), "{refused}");
     assert!(refused.to_string().contains("CORS"));
+}
+
+/// Puts `body` into the page's model cache under `url`, with `size` in the length header.
+async fn put_cached(url: &str, body: &[u8], size: Option<usize>) {
+    let caches = bert_web::event_loop::caches().expect("the Cache API");
+    let cache: web_sys::Cache = wasm_bindgen_futures::JsFuture::from(caches.open(CACHE_NAME))
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let init = web_sys::ResponseInit::new();
+    let headers = web_sys::Headers::new().unwrap();
+    if let Some(size) = size {
+        headers.set(SIZE_HEADER, &size.to_string()).unwrap();
+    }
+    init.set_headers(&headers);
+    let body = js_sys::Uint8Array::from(body);
+    let response =
+        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&body), &init).unwrap();
+    wasm_bindgen_futures::JsFuture::from(cache.put_with_str(url, &response))
+        .await
+        .unwrap();
+}
+
+async fn is_cached(url: &str) -> bool {
+    let caches = bert_web::event_loop::caches().unwrap();
+    let hit = wasm_bindgen_futures::JsFuture::from(caches.match_with_str(url))
+        .await
+        .unwrap();
+    !hit.is_undefined()
+}
+
+/// A cached remote file is used only when whole: stored with its length and parsing as what
+/// its name says. A damaged entry (cut short, not JSON, no length) is deleted and the file
+/// fetched again — here from a host that does not exist, so the fetch fails instead.
+#[wasm_bindgen_test]
+async fn damaged_cache_entries_are_dropped_and_fetched_again() {
+    let base = "https://no-such-host.invalid/bert";
+    let good = format!("{base}/good/config.json");
+    put_cached(&good, CONFIG.as_bytes(), Some(CONFIG.len())).await;
+    let bytes = fetch_bytes(&good, &|_, _, _| {}).await.unwrap();
+    assert_eq!(
+        bytes,
+        CONFIG.as_bytes(),
+        "a whole entry is served from the cache"
+    );
+
+    let short = &CONFIG.as_bytes()[..100];
+    for (name, body, size) in [
+        ("cut-short", short, Some(CONFIG.len())),
+        ("not-json", &b"{\"vocab_size\": 3"[..], Some(16)),
+        ("no-length", CONFIG.as_bytes(), None),
+        ("bad-header", &WEIGHTS[..4096], Some(4096)),
+    ] {
+        let file = if name == "bad-header" {
+            "model.safetensors"
+        } else {
+            "config.json"
+        };
+        let url = format!("{base}/{name}/{file}");
+        put_cached(&url, body, size).await;
+        assert!(is_cached(&url).await);
+        let err = fetch_bytes(&url, &|_, _, _| {}).await.err();
+        assert!(
+            matches!(err, Some(FetchError::Network(_))),
+            "{name}: the damaged entry was used: {err:?}"
+        );
+        assert!(
+            !is_cached(&url).await,
+            "{name}: the damaged entry is still cached"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

@@ -65,6 +65,9 @@ pub async fn retokenize(app: &AppRef) {
             .map_or(Ok(()), |b| check_length(b, "second sentence"))
     });
     if let Err(e) = checked {
+        // Nothing of an older text stays to be predicted on in its place.
+        *app.tokens.borrow_mut() = TokenState::default();
+        dom::clear(&app.el.tokens);
         return app.show_error(&e);
     }
     if a.trim().is_empty() {
