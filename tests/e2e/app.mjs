@@ -158,7 +158,6 @@ try {
     // Damaged files through the file picker, and a missing folder: errors that say why, and
     // the loaded model stays.
     await damagedLoadsKeepTheModel(cpu, site, fixture, outDir);
-    await badInputsAreRefused(cpu);
 
     // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
     const downloads = join(outDir, 'downloads');
@@ -222,6 +221,9 @@ try {
     const kept = await cpu.js(`return document.querySelector('[data-testid="text-input"]').value`);
     if (kept !== typed) fail(`the text was lost in the crash: "${kept}"`);
     console.log(`worker crash: ${crash}; text kept, predictions back (${runsBefore} runs before)`);
+
+    // Bad numbers and an over-long sentence: a message each, then the page goes on.
+    await badInputsAreRefused(cpu);
 
     // A model that does not exist: a clear error in the status, no crash.
     await cpu.go(`${site}?model=missing-model/`);

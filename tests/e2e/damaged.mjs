@@ -3,7 +3,7 @@
 // before usable (its predictions unchanged). Run by app.mjs on its CPU page.
 import { mkdir, readFile, writeFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { root, fail, call } from './browser.mjs';
+import { root, fail, call, serve } from './browser.mjs';
 
 const READ_TOKENS = `return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => e.dataset.token).join(' ')`;
 
@@ -81,15 +81,23 @@ export async function damagedLoadsKeepTheModel(page, site, fixtureDir, outDir) {
     console.log(`damaged load (${what}): ${status.slice(0, 140)}; the previous model still predicts`);
   }
 
-  // A folder URL that is not there (404), typed into the model box.
-  const box = await page.find('model-id-input');
-  await page.clear(box);
-  await page.type(box, `${site}no-such-model/`);
-  await page.click(await page.find('load-hub-button'));
-  const status = await waitError('a missing folder');
-  if (!status.includes('404')) fail(`a missing folder should say 404: ${status}`);
-  await predictAgain('a missing folder');
-  console.log(`missing folder: ${status.slice(0, 140)}; the previous model still predicts`);
+  // Typed into the model box: a folder that is not there (404), and a model on another
+  // origin whose server sends no CORS headers (the browser withholds the answer).
+  const other = await serve(join(root, 'dist'), fixtureDir);
+  try {
+    const elsewhere = `http://127.0.0.1:${other.address().port}/bert/fixture/`;
+    for (const [what, url, needle] of [['a missing folder', `${site}no-such-model/`, '404'],
+      ['a server without CORS', elsewhere, 'CORS']]) {
+      const box = await page.find('model-id-input');
+      await page.clear(box);
+      await page.type(box, url);
+      await page.click(await page.find('load-hub-button'));
+      const status = await waitError(what);
+      if (!status.includes(needle)) fail(`${what} should say ${needle}: ${status}`);
+      await predictAgain(what);
+      console.log(`${what}: ${status.slice(0, 160)}; the previous model still predicts`);
+    }
+  } finally { other.close(); }
 }
 
 /** Bad numbers in the page's inputs: a visible message each, nothing silently replaced,
