@@ -177,7 +177,7 @@ impl BertConfig {
         let err = |m: String| Err(BertError::Config(m));
         if self.model_type != "bert" {
             return err(format!(
-                "model_type is `{}`; only `bert` checkpoints are supported",
+                "model_type is `{}`: not a BERT masked-LM checkpoint (only `bert` ones are supported)",
                 self.model_type
             ));
         }

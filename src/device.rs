@@ -42,19 +42,6 @@ pub fn wgpu() -> Result<Device> {
         .map_err(|e| BertError::Device(format!("no usable wgpu adapter: {e}")))
 }
 
-/// Opens the default WebGPU adapter (the browser needs the asynchronous path).
-#[cfg(feature = "wgpu")]
-pub async fn wgpu_async() -> Result<Device> {
-    Device::wgpu_options()
-        // Kernels recorded per GPU submission (cubecl's default is 32): a whole forward pass
-        // of bert-base is ~300 launches, and the browser pays per submit (the embedded model
-        // at 128 tokens on SwiftShader: 3.7 -> 3.4 s).
-        .tasks_max(256)
-        .init_async()
-        .await
-        .map_err(|e| BertError::Device(format!("no usable WebGPU adapter: {e}")))
-}
-
 /// The device for `backend` (native builds).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn open(backend: Backend) -> Result<Device> {

@@ -10,7 +10,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::config::BertConfig;
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
-use crate::model::init::{ParamKind, WeightSource, checkpoint_tensors};
+use crate::model::checkpoint_tensors::checkpoint_tensors;
+use crate::model::init::{ParamKind, WeightSource};
 
 /// Serves tensors from a safetensors file to [`BertForMaskedLM::from_source`],
 /// accepting the spellings checkpoints use in the wild.

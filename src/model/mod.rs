@@ -7,6 +7,7 @@
 mod activation;
 mod attention;
 mod bert;
+pub mod checkpoint_tensors;
 mod embeddings;
 mod head;
 pub mod init;
