@@ -17,6 +17,9 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup
 
 # Release profile everywhere: Burn's kernels are far too slow unoptimised.
 export BERT_REQUIRE_WGPU="${BERT_REQUIRE_WGPU:-1}"
+echo "== gates: formatting, then clippy with warnings as errors (lints: Cargo.toml)"
+cargo fmt --all --check
+cargo clippy --all-targets --locked -- -D warnings
 echo "== native tests"
 cargo test --release --locked
 
@@ -25,6 +28,8 @@ cargo test --release --locked
 . scripts/setup-web.sh --test
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+echo "== clippy on the browser crate (wasm32)"
+(cd www && cargo clippy --target wasm32-unknown-unknown --all-targets --locked -- -D warnings)
 echo "== wasm tests in headless Chromium"
 # From www/: the test runner reads www/webdriver.json (Chromium flags) from there.
 (cd www && cargo test --locked --target wasm32-unknown-unknown --profile wasm-release --test web)

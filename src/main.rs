@@ -3,7 +3,7 @@
 
 mod cli;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -21,6 +21,8 @@ struct Cli {
     command: Command,
 }
 
+// One value per run, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Predict the tokens behind every [MASK] in TEXT.
@@ -93,7 +95,7 @@ enum Command {
     },
 }
 
-fn open(model: &PathBuf, backend: &str) -> Result<Pipeline> {
+fn open(model: &Path, backend: &str) -> Result<Pipeline> {
     let device = device::open(Backend::parse(backend)?)?;
     Pipeline::load_dir(model, device)
 }
@@ -303,7 +305,7 @@ fn run(cli: Cli) -> Result<()> {
 
 /// Training throughput: tokens per second of full MLM steps on random packed data.
 fn bench_train(
-    model: &PathBuf,
+    model: &Path,
     backend: &str,
     seq: usize,
     batch: usize,

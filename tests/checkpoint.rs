@@ -55,9 +55,7 @@ fn without(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<u8> {
 }
 
 fn load_err(config: &str, weights: &[u8]) -> BertError {
-    load_from_bytes(config, weights, &device::cpu())
-        .err()
-        .expect("loading must fail")
+    load_from_bytes(config, weights, &device::cpu()).expect_err("loading must fail")
 }
 
 fn logits_for(model: &BertForMaskedLM, ids: &[u32]) -> Vec<f32> {

@@ -156,7 +156,7 @@ fn predict(p: &Pipeline, text: &str) -> Result<(), String> {
 
 // ---- mutations -------------------------------------------------------------------------
 
-fn flip_bytes(rng: &mut Rng, bytes: &mut Vec<u8>, region: std::ops::Range<usize>) {
+fn flip_bytes(rng: &mut Rng, bytes: &mut [u8], region: std::ops::Range<usize>) {
     for _ in 0..1 + rng.below(8) {
         if region.is_empty() {
             return;

@@ -104,9 +104,7 @@ fn a_batch_without_targets_is_an_error() {
         type_ids: vec![vec![0; 4]],
         labels: vec![vec![-100; 4]],
     };
-    let err = mlm_loss(&p.model, &batch, 0, &device)
-        .err()
-        .expect("no targets");
+    let err = mlm_loss(&p.model, &batch, 0, &device).expect_err("no targets");
     assert!(err.to_string().contains("masked position"), "{err}");
 }
 

@@ -39,7 +39,7 @@ impl Progress {
         if self.tty {
             let _ = write!(err, "\r\x1b[K{line}");
             let _ = err.flush();
-        } else if n % self.every == 0 {
+        } else if n.is_multiple_of(self.every) {
             let _ = writeln!(err, "{line}");
         }
     }

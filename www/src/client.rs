@@ -62,14 +62,19 @@ struct Pending {
     on_event: Option<EventHandler>,
 }
 
+/// Called once with what ended the worker.
+type DeathHandler = Rc<dyn Fn(String)>;
+/// A `message`/`error` listener on the worker.
+type Listener = Closure<dyn FnMut(JsValue)>;
+
 struct Inner {
     worker: Worker,
     next_id: Cell<u32>,
     pending: RefCell<HashMap<u32, Pending>>,
     dead: RefCell<Option<String>>,
-    on_death: RefCell<Option<Rc<dyn Fn(String)>>>,
+    on_death: RefCell<Option<DeathHandler>>,
     /// The worker's listeners, alive as long as it is.
-    listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    listeners: RefCell<Vec<Listener>>,
 }
 
 impl Drop for Inner {

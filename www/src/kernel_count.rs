@@ -41,7 +41,7 @@ impl KernelCount {
             .map(|c| c.clone())
             .unwrap_or_default();
         let mut lines: Vec<(&str, usize)> = counts.into_iter().collect();
-        lines.sort_by(|a, b| b.1.cmp(&a.1));
+        lines.sort_by_key(|line| std::cmp::Reverse(line.1));
         let total = lines.iter().map(|(_, n)| n).sum();
         (
             total,

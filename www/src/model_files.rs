@@ -213,10 +213,10 @@ pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, F
     } else {
         None
     };
-    if let Some(cache) = &cache {
-        if let Some(bytes) = cached(cache, url, &name, progress).await {
-            return Ok(bytes);
-        }
+    if let Some(cache) = &cache
+        && let Some(bytes) = cached(cache, url, &name, progress).await
+    {
+        return Ok(bytes);
     }
     let request = crate::event_loop::fetch(url).ok_or_else(|| FetchError::Network(url.into()))?;
     let response: Response = JsFuture::from(request)

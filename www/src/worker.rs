@@ -408,15 +408,15 @@ async fn run_steps(
         };
         return Err(Failure { message, ..failure });
     }
-    if done > 0 {
-        if let Some(model) = tuner.into_model() {
-            let tuned = Rc::new(session.with_model(model));
-            STATE.with(|s| {
-                let mut s = s.borrow_mut();
-                s.session = Some(tuned);
-                s.finetuned = true;
-            });
-        }
+    if done > 0
+        && let Some(model) = tuner.into_model()
+    {
+        let tuned = Rc::new(session.with_model(model));
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            s.session = Some(tuned);
+            s.finetuned = true;
+        });
     }
     Ok(FineTuneSummary {
         steps_done: done,

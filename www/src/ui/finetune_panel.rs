@@ -175,7 +175,8 @@ async fn run(app: &AppRef) {
                 app.finetuned.set(true);
             }
             let verb = if summary.stopped { "stopped" } else { "done" };
-            let step_ms = step_ms.borrow();
+            // A copy: the borrow must not be held across the awaits below.
+            let step_ms = step_ms.borrow().clone();
             // The first step compiles the GPU kernels: shown apart from the steady pace.
             let first = step_ms.first().copied().unwrap_or(0.0);
             let warm = median(&step_ms[step_ms.len().min(1)..]);
