@@ -1,0 +1,117 @@
+//! Fill-mask: top-k at every mask, and the joint fill of several masks.
+
+use super::*;
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::error::{BertError, Result};
+use crate::model::BertForMaskedLM;
+use crate::tokenizer::{BertTokenizer, Encoding};
+
+/// Top-k predictions for every mask in `encoding`.
+pub async fn fill_mask(
+    model: &BertForMaskedLM,
+    encoding: &Encoding,
+    tokenizer: &BertTokenizer,
+    top_k: usize,
+    device: &Device,
+) -> Result<Vec<MaskPredictions>> {
+    let positions = mask_positions(&encoding.ids, tokenizer.mask_id());
+    if positions.is_empty() {
+        return Err(BertError::Input(format!(
+            "the text has no {} token to predict (type {} where a word should be guessed)",
+            tokenizer.mask_token(),
+            tokenizer.mask_token()
+        )));
+    }
+    predict_at(
+        model,
+        &encoding.ids,
+        &encoding.type_ids,
+        &positions,
+        tokenizer,
+        top_k,
+        device,
+    )
+    .await
+}
+
+/// Top-k predictions at the given positions of one sequence.
+async fn predict_at(
+    model: &BertForMaskedLM,
+    ids: &[u32],
+    type_ids: &[u32],
+    positions: &[usize],
+    tokenizer: &BertTokenizer,
+    top_k: usize,
+    device: &Device,
+) -> Result<Vec<MaskPredictions>> {
+    if top_k == 0 {
+        return Err(BertError::Input("top-k must be at least 1".into()));
+    }
+    let rows = logits_at(model, ids, type_ids, positions, tokenizer.pad_id(), device).await?;
+    positions
+        .iter()
+        .zip(rows)
+        .map(|(&position, row)| {
+            Ok(MaskPredictions {
+                position,
+                predictions: top_k_predictions(&row, top_k, tokenizer)?,
+            })
+        })
+        .collect()
+}
+
+/// One step of [`fill_iteratively`]: which mask was filled, with what.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FillStep {
+    pub position: usize,
+    pub token: String,
+    pub id: u32,
+    pub probability: f32,
+}
+
+/// Joint fill of several masks: fill the mask the model is most sure of, run again
+/// with it filled in, repeat until every mask is filled. Returns the steps and the ids.
+pub async fn fill_iteratively(
+    model: &BertForMaskedLM,
+    encoding: &Encoding,
+    tokenizer: &BertTokenizer,
+    device: &Device,
+) -> Result<(Vec<FillStep>, Vec<u32>)> {
+    let mut ids = encoding.ids.clone();
+    let mut remaining = mask_positions(&ids, tokenizer.mask_id());
+    if remaining.is_empty() {
+        return Err(BertError::Input(format!(
+            "the text has no {} token to fill",
+            tokenizer.mask_token()
+        )));
+    }
+    let mut steps = Vec::new();
+    while !remaining.is_empty() {
+        let masks = predict_at(
+            model,
+            &ids,
+            &encoding.type_ids,
+            &remaining,
+            tokenizer,
+            1,
+            device,
+        )
+        .await?;
+        let (position, best) = masks
+            .into_iter()
+            .filter_map(|m| m.predictions.into_iter().next().map(|p| (m.position, p)))
+            .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability))
+            .ok_or_else(|| BertError::Input("the model returned no prediction".into()))?;
+        ids[position] = best.id;
+        remaining.retain(|&p| p != position);
+        steps.push(FillStep {
+            position,
+            token: best.token,
+            id: best.id,
+            probability: best.probability,
+        });
+    }
+    Ok((steps, ids))
+}
