@@ -14,6 +14,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+# The gates need rustfmt and clippy (rustup's minimal profile leaves them out).
+if command -v rustup >/dev/null; then
+  for c in rustfmt clippy; do
+    rustup component list --installed | grep -q "^$c" || rustup component add "$c"
+  done
+fi
 
 # Release profile everywhere: Burn's kernels are far too slow unoptimised.
 export BERT_REQUIRE_WGPU="${BERT_REQUIRE_WGPU:-1}"
