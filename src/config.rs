@@ -33,115 +33,51 @@ impl HiddenAct {
     }
 }
 
-fn default_vocab_size() -> usize {
-    30522
-}
-fn default_hidden_size() -> usize {
-    768
-}
-fn default_layers() -> usize {
-    12
-}
-fn default_heads() -> usize {
-    12
-}
-fn default_intermediate() -> usize {
-    3072
-}
-fn default_act() -> String {
-    "gelu".into()
-}
-fn default_dropout() -> f64 {
-    0.1
-}
-fn default_max_pos() -> usize {
-    512
-}
-fn default_type_vocab() -> usize {
-    2
-}
-fn default_init_range() -> f64 {
-    0.02
-}
-fn default_ln_eps() -> f64 {
-    1e-12
-}
-fn default_position_embedding_type() -> String {
-    "absolute".into()
-}
-fn default_true() -> bool {
-    true
-}
-fn default_pad() -> Option<usize> {
-    Some(0)
-}
-fn default_model_type() -> String {
-    "bert".into()
-}
-fn default_architectures() -> Vec<String> {
-    vec!["BertForMaskedLM".into()]
-}
-
 /// The fields of transformers' `BertConfig` that change the computation, plus the
 /// bookkeeping fields we write back so transformers recognises a saved model.
+/// A key missing from `config.json` takes its value from `Default`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct BertConfig {
-    #[serde(default = "default_architectures")]
     pub architectures: Vec<String>,
-    #[serde(default = "default_model_type")]
     pub model_type: String,
-    #[serde(default = "default_vocab_size")]
     pub vocab_size: usize,
-    #[serde(default = "default_hidden_size")]
     pub hidden_size: usize,
-    #[serde(default = "default_layers")]
     pub num_hidden_layers: usize,
-    #[serde(default = "default_heads")]
     pub num_attention_heads: usize,
-    #[serde(default = "default_intermediate")]
     pub intermediate_size: usize,
-    #[serde(default = "default_act")]
     pub hidden_act: String,
-    #[serde(default = "default_dropout")]
     pub hidden_dropout_prob: f64,
-    #[serde(default = "default_dropout")]
     pub attention_probs_dropout_prob: f64,
-    #[serde(default = "default_max_pos")]
     pub max_position_embeddings: usize,
-    #[serde(default = "default_type_vocab")]
     pub type_vocab_size: usize,
-    #[serde(default = "default_init_range")]
     pub initializer_range: f64,
-    #[serde(default = "default_ln_eps")]
     pub layer_norm_eps: f64,
-    #[serde(default = "default_pad")]
     pub pad_token_id: Option<usize>,
-    #[serde(default = "default_position_embedding_type")]
     pub position_embedding_type: String,
-    #[serde(default = "default_true")]
     pub tie_word_embeddings: bool,
 }
 
 impl Default for BertConfig {
     fn default() -> Self {
-        // Every field at its serde default, exactly as `BertConfig()` in transformers.
+        // Exactly `BertConfig()` in transformers.
         Self {
-            architectures: default_architectures(),
-            model_type: default_model_type(),
-            vocab_size: default_vocab_size(),
-            hidden_size: default_hidden_size(),
-            num_hidden_layers: default_layers(),
-            num_attention_heads: default_heads(),
-            intermediate_size: default_intermediate(),
-            hidden_act: default_act(),
-            hidden_dropout_prob: default_dropout(),
-            attention_probs_dropout_prob: default_dropout(),
-            max_position_embeddings: default_max_pos(),
-            type_vocab_size: default_type_vocab(),
-            initializer_range: default_init_range(),
-            layer_norm_eps: default_ln_eps(),
-            pad_token_id: default_pad(),
-            position_embedding_type: default_position_embedding_type(),
+            architectures: vec!["BertForMaskedLM".into()],
+            model_type: "bert".into(),
+            vocab_size: 30522,
+            hidden_size: 768,
+            num_hidden_layers: 12,
+            num_attention_heads: 12,
+            intermediate_size: 3072,
+            hidden_act: "gelu".into(),
+            hidden_dropout_prob: 0.1,
+            attention_probs_dropout_prob: 0.1,
+            max_position_embeddings: 512,
+            type_vocab_size: 2,
+            initializer_range: 0.02,
+            layer_norm_eps: 1e-12,
+            pad_token_id: Some(0),
+            position_embedding_type: "absolute".into(),
             tie_word_embeddings: true,
         }
     }
@@ -165,6 +101,18 @@ impl BertConfig {
             .map_err(|e| BertError::Config(e.to_string()))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Checks a sequence of `len` tokens ([CLS] and [SEP] included) against the model's
+    /// positions; `min` is the shortest the caller can use.
+    pub fn check_sequence_length(&self, len: usize, min: usize) -> Result<()> {
+        let max = self.max_position_embeddings;
+        if len < min || len > max {
+            return Err(BertError::Input(format!(
+                "a sequence of {len} tokens does not fit: it must be between {min} and the model's max_position_embeddings {max}"
+            )));
+        }
+        Ok(())
     }
 
     pub fn to_json(&self) -> String {

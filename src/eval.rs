@@ -4,11 +4,11 @@
 //! in the top-5 prediction, and the mean cross-entropy.
 
 use burn::tensor::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::read_f32;
 use crate::error::{BertError, Result};
-use crate::inference::{logits_at_rows, make_inputs};
+use crate::inference::{LabelledRows, logits_at_rows, make_inputs};
 use crate::model::BertForMaskedLM;
 use crate::tokenizer::BertTokenizer;
 use crate::train::IGNORE;
@@ -28,7 +28,7 @@ pub struct EvalOptions {
 }
 
 /// Accuracy of masked-token prediction.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct EvalReport {
     pub sequences: usize,
     pub tokens: usize,
@@ -80,13 +80,7 @@ pub async fn evaluate_mlm<I>(
 where
     I: Iterator<Item = Result<String>>,
 {
-    let limit = model.config().max_position_embeddings;
-    if options.seq_len < 3 || options.seq_len > limit {
-        return Err(BertError::Input(format!(
-            "evaluation sequence length {} must be between 3 and the model's {limit} positions",
-            options.seq_len
-        )));
-    }
+    model.config().check_sequence_length(options.seq_len, 3)?;
     let masking = Masking::for_tokenizer(tokenizer);
     let mut rng = Rng::new(options.seed);
     let mut packer = Packer::new(lines, tokenizer.clone(), options.seq_len)?.with_remainder();
@@ -122,22 +116,22 @@ where
             .collect();
         let inputs = make_inputs(model, &seqs, tokenizer.pad_id(), device)?;
         let [_, width] = inputs.dims();
-        let mut index = Vec::new();
-        let mut targets = Vec::new();
-        for (b, (_, labels)) in batch.iter().enumerate() {
-            for (t, &label) in labels.iter().enumerate() {
-                if label != IGNORE {
-                    index.push((b * width + t) as i64);
-                    targets.push(label as usize);
-                }
-            }
-        }
-        if index.is_empty() {
+        let rows = LabelledRows::collect(
+            batch.iter().map(|(_, labels)| labels.as_slice()),
+            width,
+            IGNORE,
+            vocab,
+        )?;
+        if rows.is_empty() {
             continue;
         }
+        let LabelledRows {
+            index,
+            labels: targets,
+        } = rows;
         let logits = read_f32(logits_at_rows(model, inputs, index, device)).await?;
         for (row, &target) in logits.chunks(vocab).zip(&targets) {
-            tally.add(row, target);
+            tally.add(row, target as usize);
         }
     }
     if tally.masked == 0 {

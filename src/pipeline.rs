@@ -2,7 +2,7 @@
 
 use burn::tensor::Device;
 
-use crate::checkpoint;
+use crate::checkpoint::{self, CheckpointFiles};
 use crate::config::BertConfig;
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
@@ -56,46 +56,19 @@ impl Pipeline {
         })
     }
 
+    /// Builds everything from a checkpoint's files (a directory read, or the page's).
+    pub fn from_files(files: &CheckpointFiles, device: Device) -> Result<Self> {
+        Self::from_bytes(
+            files.config_json()?,
+            files.weights()?,
+            files.tokenizer()?,
+            device,
+        )
+    }
+
     /// Loads a checkpoint directory as the Hub publishes it.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_dir(dir: &std::path::Path, device: Device) -> Result<Self> {
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read(&path)
-                .map_err(|e| BertError::io(format!("cannot read {}", path.display()), e))
-        };
-        let text = |name: &str| {
-            String::from_utf8(read(name)?)
-                .map_err(|_| BertError::Input(format!("{name} is not UTF-8 text")))
-        };
-        if !dir.is_dir() {
-            return Err(BertError::Input(format!(
-                "model directory {} does not exist",
-                dir.display()
-            )));
-        }
-        let config = text("config.json")?;
-        let weights = read("model.safetensors")?;
-        if dir.join("tokenizer.json").exists() {
-            let json = read("tokenizer.json")?;
-            Self::from_bytes(&config, &weights, TokenizerFiles::Json(&json), device)
-        } else if dir.join("vocab.txt").exists() {
-            let vocab = text("vocab.txt")?;
-            let cfg = if dir.join("tokenizer_config.json").exists() {
-                Some(text("tokenizer_config.json")?)
-            } else {
-                None
-            };
-            let files = TokenizerFiles::Vocab {
-                vocab_txt: &vocab,
-                tokenizer_config: cfg.as_deref(),
-            };
-            Self::from_bytes(&config, &weights, files, device)
-        } else {
-            Err(BertError::Tokenizer(format!(
-                "{} has neither tokenizer.json nor vocab.txt",
-                dir.display()
-            )))
-        }
+        Self::from_files(&CheckpointFiles::read_dir(dir)?, device)
     }
 }

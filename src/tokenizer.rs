@@ -49,7 +49,8 @@ pub struct BertTokenizer {
     max_length: usize,
 }
 
-const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+/// BERT's special tokens, in the order its vocabularies give them ids 0..5.
+pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
 /// What the `tokenizers` crate would panic on rather than report, refused first: JSON it
 /// cannot parse (a syntax error or a lone-surrogate escape inside the `decoder` section hits

@@ -3,121 +3,98 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use bert_burn::checkpoint::SafetensorsFile;
 use common::*;
 
-fn bert(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bert"))
-        .args(args)
-        .output()
-        .expect("run bert")
+/// `bert fill-mask --json` as the binary prints it.
+#[derive(Debug, serde::Deserialize)]
+struct FillMaskJson {
+    tokens: Vec<String>,
+    ids: Vec<u32>,
+    truncated: bool,
+    masks: Vec<MaskJson>,
+    fill_all: Option<FillAllJson>,
 }
 
-fn assert_clean_failure(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "expected failure, stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct MaskJson {
+    position: usize,
+    predictions: Vec<PredictionJson>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct PredictionJson {
+    token: String,
+    id: u32,
+    probability: f32,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct FillAllJson {
+    steps: Vec<FillStepJson>,
+    ids: Vec<u32>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct FillStepJson {
+    position: usize,
+    probability: f32,
+}
+
+/// Runs `bert fill-mask --json` and parses what it printed.
+fn fill_mask_json(args: &[&str]) -> FillMaskJson {
+    let out = bert(&[&["fill-mask", "--json"][..], args].concat());
+    ok(&out);
+    serde_json::from_slice(&out.stdout).expect("fill-mask --json prints its documented JSON")
 }
 
 #[test]
 fn fill_mask_json_matches_transformers_top5() {
-    let all = cases();
-    let case = &all["gelu-f32"][0];
-    let text = case["texts"][0][0].as_str().unwrap();
+    let case = &cases("gelu-f32")[0];
+    let text = &case.texts[0].0;
     let dir = model_dir("gelu-f32");
-    let out = bert(&[
-        "fill-mask",
-        "--model",
-        dir.to_str().unwrap(),
-        "--top-k",
-        "5",
-        "--json",
-        text,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["truncated"], false);
-    assert_eq!(
-        v["tokens"].as_array().unwrap().len(),
-        v["ids"].as_array().unwrap().len()
-    );
-    let masks = v["masks"].as_array().unwrap();
-    let expected = case["top5"].as_array().unwrap();
-    assert_eq!(masks.len(), expected.len());
-    for (m, e) in masks.iter().zip(expected) {
-        assert_eq!(m["position"], e["position"]);
-        let ids: Vec<u64> = m["predictions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_u64().unwrap())
-            .collect();
-        let want: Vec<u64> = e["ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .collect();
-        assert_eq!(ids, want);
-        let p0 = m["predictions"][0]["probability"].as_f64().unwrap();
-        assert!((p0 - e["probs"][0].as_f64().unwrap()).abs() < 1e-5);
-        assert!(m["predictions"][0]["token"].as_str().is_some());
+    let v = fill_mask_json(&["--model", dir.to_str().unwrap(), "--top-k", "5", text]);
+    assert!(!v.truncated);
+    assert_eq!(v.tokens.len(), v.ids.len());
+    assert_eq!(v.masks.len(), case.top5.len());
+    for (m, e) in v.masks.iter().zip(&case.top5) {
+        assert_eq!(m.position, e.position);
+        let ids: Vec<u32> = m.predictions.iter().map(|p| p.id).collect();
+        assert_eq!(ids, e.ids);
+        assert!((m.predictions[0].probability - e.probs[0]).abs() < 1e-5);
+        assert!(!m.predictions[0].token.is_empty());
     }
 }
 
 #[test]
 fn fill_all_fills_every_mask() {
     let dir = model_dir("gelu-f32");
-    let out = bert(&[
-        "fill-mask",
+    let v = fill_mask_json(&[
         "--model",
         dir.to_str().unwrap(),
-        "--json",
         "--fill-all",
         "the [MASK] sat on the [MASK] .",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let steps = v["fill_all"]["steps"].as_array().unwrap();
+    let joint = v.fill_all.expect("--fill-all adds fill_all");
+    let steps = &joint.steps;
     assert_eq!(steps.len(), 2);
-    assert_ne!(steps[0]["position"], steps[1]["position"]);
-    let ids = v["fill_all"]["ids"].as_array().unwrap();
-    let mask_id = v["ids"][steps[0]["position"].as_u64().unwrap() as usize].clone();
-    assert!(!ids.contains(&mask_id), "a mask was left unfilled");
+    assert_ne!(steps[0].position, steps[1].position);
+    let mask_id = v.ids[steps[0].position];
+    assert!(!joint.ids.contains(&mask_id), "a mask was left unfilled");
     // The first fill is the most confident of the first round.
-    let first_round_best = v["masks"]
-        .as_array()
-        .unwrap()
+    let first_round_best = v
+        .masks
         .iter()
-        .map(|m| m["predictions"][0]["probability"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    assert!((steps[0]["probability"].as_f64().unwrap() - first_round_best).abs() < 1e-6);
+        .map(|m| m.predictions[0].probability)
+        .fold(0.0, f32::max);
+    assert!((steps[0].probability - first_round_best).abs() < 1e-6);
 }
 
 #[test]
 fn dump_writes_transformers_equal_tensors() {
-    let all = cases();
-    let case = &all["relu-bf16-noprefix"][1]; // a sentence pair
-    let (a, b) = (
-        case["texts"][0][0].as_str().unwrap(),
-        case["texts"][0][1].as_str().unwrap(),
-    );
+    let case = &cases("relu-bf16-noprefix")[1]; // a sentence pair
+    let (a, b) = &case.texts[0];
+    let b = b.as_deref().expect("case1 is a sentence pair");
     let dir = model_dir("relu-bf16-noprefix");
     let tmp = std::env::temp_dir().join(format!("bert-dump-{}.safetensors", std::process::id()));
     let out = bert(&[
@@ -210,22 +187,10 @@ fn bad_input_fails_cleanly() {
 fn over_long_text_is_truncated_and_reported() {
     let dir = model_dir("tanh-untied-legacy"); // 32 positions
     let text = "the [MASK] ".repeat(100);
-    let out = bert(&[
-        "fill-mask",
-        "--model",
-        dir.to_str().unwrap(),
-        "--json",
-        &text,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["truncated"], true);
-    assert_eq!(v["ids"].as_array().unwrap().len(), 32);
-    assert!(!v["masks"].as_array().unwrap().is_empty());
+    let v = fill_mask_json(&["--model", dir.to_str().unwrap(), &text]);
+    assert!(v.truncated);
+    assert_eq!(v.ids.len(), 32);
+    assert!(!v.masks.is_empty());
 }
 
 #[test]
@@ -253,28 +218,11 @@ fn convert_writes_a_loadable_checkpoint() {
         assert!(out_dir.join(f).exists(), "{f} missing");
     }
     let text = "where is the [MASK]?";
-    let a = bert(&[
-        "fill-mask",
-        "--model",
-        dir.to_str().unwrap(),
-        "--json",
-        text,
-    ]);
-    let b = bert(&[
-        "fill-mask",
-        "--model",
-        out_dir.to_str().unwrap(),
-        "--json",
-        text,
-    ]);
+    let a = fill_mask_json(&["--model", dir.to_str().unwrap(), text]);
+    let b = fill_mask_json(&["--model", out_dir.to_str().unwrap(), text]);
     std::fs::remove_dir_all(&out_dir).ok();
-    assert!(a.status.success() && b.status.success());
-    let (a, b): (serde_json::Value, serde_json::Value) = (
-        serde_json::from_slice(&a.stdout).unwrap(),
-        serde_json::from_slice(&b.stdout).unwrap(),
-    );
     assert_eq!(
-        a["masks"], b["masks"],
+        a.masks, b.masks,
         "bf16 → f32 conversion is exact, so predictions are identical"
     );
 }

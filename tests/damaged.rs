@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use bert_burn::checkpoint::SafetensorsFile;
 use bert_burn::pipeline::{Pipeline, TokenizerFiles};
 use bert_burn::{BertError, BertTokenizer, device, inference};
@@ -200,24 +198,14 @@ fn the_cli_reports_damaged_files_without_panicking() {
     for (file, bytes, needle) in cases {
         let good = std::fs::read(dir.join(file)).unwrap();
         std::fs::write(dir.join(file), &bytes).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_bert"))
-            .args([
-                "fill-mask",
-                "--model",
-                dir.to_str().unwrap(),
-                "the [MASK] sat.",
-            ])
-            .output()
-            .unwrap();
+        let out = bert(&[
+            "fill-mask",
+            "--model",
+            dir.to_str().unwrap(),
+            "the [MASK] sat.",
+        ]);
         std::fs::write(dir.join(file), good).unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{file}: succeeded");
-        assert!(stderr.starts_with("error: "), "{file}: {stderr}");
-        assert!(
-            stderr.contains(needle),
-            "{file}: lacks {needle:?}: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{file}: {stderr}");
+        assert_clean_failure(&out, needle);
     }
     std::fs::remove_dir_all(&dir).ok();
 }

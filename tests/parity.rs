@@ -19,10 +19,8 @@ fn check_model(name: &str) {
 fn check_model_on(name: &str, device: burn::tensor::Device) {
     let p = bert_burn::Pipeline::load_dir(&model_dir(name), device).unwrap();
     let golden = Golden::open(name);
-    let all = cases();
-    let cases = all[name].as_array().unwrap();
-    for case in cases {
-        let case_name = case["name"].as_str().unwrap();
+    for case in cases(name) {
+        let case_name = &case.name;
         let what = |t: &str| format!("{name}/{case_name}/{t}");
 
         // Our tokenizer must give exactly the ids transformers ran on.
@@ -31,10 +29,8 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
         let (_, golden_mask) = golden.get(&format!("{case_name}.attention_mask"));
         let seq = shape[1];
         let mut encodings = Vec::new();
-        for (b, texts) in case["texts"].as_array().unwrap().iter().enumerate() {
-            let a = texts[0].as_str().unwrap();
-            let pair = texts[1].as_str();
-            let enc = p.tokenizer.encode(a, pair).unwrap();
+        for (b, (a, pair)) in case.texts.iter().enumerate() {
+            let enc = p.tokenizer.encode(a, pair.as_deref()).unwrap();
             let len = golden_mask[b * seq..(b + 1) * seq]
                 .iter()
                 .filter(|&&m| m == 1.0)
@@ -102,9 +98,8 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
         }
 
         // Fill-mask: same top-5 ids as transformers, probabilities alike.
-        for top in case["top5"].as_array().unwrap() {
-            let b = top["batch"].as_u64().unwrap() as usize;
-            let position = top["position"].as_u64().unwrap() as usize;
+        for top in &case.top5 {
+            let (b, position) = (top.batch, top.position);
             let preds = pollster::block_on(fill_mask(
                 &p.model,
                 &encodings[b],
@@ -117,20 +112,9 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                 .iter()
                 .find(|m| m.position == position)
                 .expect("mask position predicted");
-            let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
-            let expected: Vec<u64> = top["ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap())
-                .collect();
-            assert_eq!(ids, expected, "{}", what("top-5 ids"));
-            for (ours, theirs) in mask
-                .predictions
-                .iter()
-                .zip(top["probs"].as_array().unwrap())
-            {
-                let theirs = theirs.as_f64().unwrap() as f32;
+            let ids: Vec<u32> = mask.predictions.iter().map(|x| x.id).collect();
+            assert_eq!(ids, top.ids, "{}", what("top-5 ids"));
+            for (ours, &theirs) in mask.predictions.iter().zip(&top.probs) {
                 assert!(
                     (ours.probability - theirs).abs() < 1e-5,
                     "{}: {} vs {theirs}",
@@ -168,21 +152,14 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                     ATTENTION_TOL,
                 );
             }
-            for top in case["top5"].as_array().unwrap() {
-                let position = top["position"].as_u64().unwrap() as usize;
+            for top in &case.top5 {
                 let mask = analysis
                     .masks
                     .iter()
-                    .find(|m| m.position == position)
+                    .find(|m| m.position == top.position)
                     .expect("analyze predicts every mask");
-                let ids: Vec<u64> = mask.predictions.iter().map(|x| x.id as u64).collect();
-                let expected: Vec<u64> = top["ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap())
-                    .collect();
-                assert_eq!(ids, expected, "{}", what("analyze top-5 ids"));
+                let ids: Vec<u32> = mask.predictions.iter().map(|x| x.id).collect();
+                assert_eq!(ids, top.ids, "{}", what("analyze top-5 ids"));
             }
         }
     }

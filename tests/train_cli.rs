@@ -2,34 +2,17 @@
 //! `bert eval`, on a tiny corpus and a tiny model; bad input fails cleanly.
 
 use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use bert_burn::checkpoint::SafetensorsFile;
+use bert_burn::eval::EvalReport;
+use bert_burn::train::checkpoint::TrainerState;
 use bert_burn::train::corpus::{InterleavedLines, corpus_files};
 use bert_burn::{BertTokenizer, Pipeline, device};
-
-fn bert(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bert"))
-        .args(args)
-        .output()
-        .expect("run bert")
-}
-
-fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "bert failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-fn assert_clean_failure(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure");
-    assert!(stderr.contains("error: "), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-}
+use common::{assert_clean_failure, bert, max_abs_diff, ok};
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -156,15 +139,8 @@ fn weights(dir: &Path) -> Vec<(String, Vec<f32>)> {
         .collect()
 }
 
-fn max_abs_diff(x: &[f32], y: &[f32]) -> f32 {
-    x.iter()
-        .zip(y)
-        .map(|(p, q)| (p - q).abs())
-        .fold(0.0, f32::max)
-}
-
-fn state(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("trainer_state.json")).unwrap()).unwrap()
+fn state(dir: &Path) -> TrainerState {
+    TrainerState::read(dir).unwrap()
 }
 
 #[test]
@@ -211,10 +187,7 @@ fn train_tokenizer_makes_an_uncased_bert_wordpiece_vocabulary() {
         "vocab {}",
         tok.vocab_size()
     );
-    for (i, special) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        .iter()
-        .enumerate()
-    {
+    for (i, special) in bert_burn::tokenizer::SPECIAL_TOKENS.iter().enumerate() {
         assert_eq!(tok.token_to_id(special), Some(i as u32), "{special}");
     }
     let enc = tok
@@ -263,16 +236,12 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
     assert!(log.contains("done: 6 steps"), "{log}");
     let s = state(&full);
     // Each held-out evaluation is recorded with the step it was taken at.
-    let eval_steps: Vec<_> = s["evals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["step"].as_u64())
-        .collect();
-    assert_eq!(eval_steps, [Some(3), Some(6)]);
-    assert!(s["evals"][1]["top1"].as_f64().is_some());
-    assert_eq!(s["step"], 6);
-    assert_eq!(s["tokens_seen"], 6 * 4 * 32);
+    let eval_steps: Vec<_> = s.evals.iter().map(|e| e.step).collect();
+    assert_eq!(eval_steps, [3, 6]);
+    assert!(s.evals[1].report.masked > 0);
+    assert!((0.0..=1.0).contains(&s.evals[1].report.top1));
+    assert_eq!(s.step, 6);
+    assert_eq!(s.tokens_seen, 6 * 4 * 32);
     for f in [
         "config.json",
         "model.safetensors",
@@ -302,11 +271,11 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
         ],
     ));
     assert!(log.contains("data stream at step 3"), "{log}");
-    assert_eq!(state(&resumed)["step"], 6);
+    assert_eq!(state(&resumed).step, 6);
     let (a, b) = (weights(&full), weights(&resumed));
     assert_eq!(a.len(), b.len());
     for ((name, x), (_, y)) in a.iter().zip(&b) {
-        let diff = max_abs_diff(x, y);
+        let diff = max_abs_diff("weights", x, y);
         assert!(diff <= 1e-6, "{name} differs by {diff} after resume");
     }
     // Resuming with another sequence length continues on a new data stream.
@@ -326,15 +295,8 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
     ));
     assert!(log.contains("a new data stream begins"), "{log}");
     let s = state(&reshaped);
-    assert_eq!(
-        (
-            s["step"].as_u64(),
-            s["seq"].as_u64(),
-            s["stream_start"].as_u64()
-        ),
-        (Some(8), Some(16), Some(6))
-    );
-    assert_eq!(s["tokens_seen"], 6 * 4 * 32 + 2 * 4 * 16);
+    assert_eq!((s.step, s.seq, s.stream_start), (8, 16, 6));
+    assert_eq!(s.tokens_seen, 6 * 4 * 32 + 2 * 4 * 16);
 
     // Training moved the weights.
     let start = weights(&full.join("checkpoint-3"));
@@ -353,20 +315,18 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
             "--json",
         ]);
         ok(&out);
-        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v.as_object_mut().unwrap().remove("seconds");
-        v
+        // The report's own fields; `seconds`, `model` and `text` are left out.
+        let report: EvalReport = serde_json::from_slice(&out.stdout).unwrap();
+        report
     };
     let (e1, e2, e3) = (eval("1"), eval("1"), eval("2"));
     assert_eq!(e1, e2);
-    let masked = e1["masked"].as_u64().unwrap();
-    let tokens = e1["tokens"].as_u64().unwrap();
-    assert!(masked > 0 && (masked as f64) < 0.3 * tokens as f64, "{e1}");
-    assert!(e1["top5"].as_f64().unwrap() >= e1["top1"].as_f64().unwrap());
-    assert_ne!(
-        e1["masked"], e3["masked"],
-        "another seed masks other tokens"
+    assert!(
+        e1.masked > 0 && (e1.masked as f64) < 0.3 * e1.tokens as f64,
+        "{e1:?}"
     );
+    assert!(e1.top5 >= e1.top1);
+    assert_ne!(e1.masked, e3.masked, "another seed masks other tokens");
     let limited = bert(&[
         "eval",
         "--model",
@@ -378,8 +338,8 @@ fn pretrain_checkpoints_resume_exactly_and_eval_scores() {
         "--json",
     ]);
     ok(&limited);
-    let limited: serde_json::Value = serde_json::from_slice(&limited.stdout).unwrap();
-    assert!(limited["tokens"].as_u64().unwrap() <= 40, "{limited}");
+    let limited: EvalReport = serde_json::from_slice(&limited.stdout).unwrap();
+    assert!(limited.tokens <= 40, "{limited:?}");
 }
 
 #[test]
@@ -416,10 +376,7 @@ fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
     ]));
     assert!(log.contains("done: 1 steps"), "{log}");
     let s = state(&init);
-    assert_eq!(
-        (s["step"].as_u64(), s["seed"].as_u64()),
-        (Some(1), Some(11))
-    );
+    assert_eq!((s.step, s.seed), (1, 11));
     assert_eq!(
         std::fs::read_to_string(init.join("tokenizer.json")).unwrap(),
         std::fs::read_to_string(base.join("tokenizer.json")).unwrap()
@@ -428,7 +385,7 @@ fn init_from_starts_a_new_run_from_a_checkpoints_weights() {
     assert_eq!(a.len(), b.len());
     let mut moved = false;
     for ((name, x), (_, y)) in a.iter().zip(&b) {
-        let diff = max_abs_diff(x, y);
+        let diff = max_abs_diff("weights", x, y);
         assert!(
             diff <= 1.2e-4,
             "{name} moved {diff}: not started from the base weights"
@@ -537,7 +494,7 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
         .unwrap_or_else(|| panic!("{log}"));
     assert!(stopped >= 20);
     assert_eq!(
-        state(&out.join(format!("checkpoint-{stopped}")))["step"],
+        state(&out.join(format!("checkpoint-{stopped}"))).step,
         stopped
     );
 }

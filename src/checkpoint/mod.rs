@@ -1,8 +1,10 @@
 //! Hugging Face checkpoints: `config.json` + `model.safetensors`, loaded from bytes
 //! (the browser's case) or a directory, and saved back in the same layout.
 
+pub mod files;
 mod safetensors_io;
 
+pub use files::{CheckpointFiles, TOKENIZER_FILES};
 pub use safetensors_io::{HostTensor, SafetensorsFile, StoreDtype, write_safetensors};
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -191,4 +193,4 @@ pub fn data_to_f32(data: burn::tensor::TensorData) -> Result<Vec<f32>> {
 #[cfg(not(target_arch = "wasm32"))]
 mod fs;
 #[cfg(not(target_arch = "wasm32"))]
-pub use fs::{load_dir, save_dir};
+pub use fs::{load_dir, write_atomic};

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bert_burn::device::{self, Backend};
 use bert_burn::eval::{EvalOptions, evaluate_mlm};
 use bert_burn::train::corpus::{InterleavedLines, corpus_files};
-use bert_burn::{Pipeline, Result};
+
+use super::{BackendArg, open};
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -27,14 +27,14 @@ pub struct EvalArgs {
     pub seq: Option<usize>,
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
-    #[arg(long, default_value = "cpu")]
-    pub backend: String,
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    pub backend: BackendArg,
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(args: EvalArgs) -> Result<()> {
-    let p = Pipeline::load_dir(&args.model, device::open(Backend::parse(&args.backend)?)?)?;
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let p = open(&args.model, args.backend)?;
     let files = corpus_files(&args.text)?;
     let options = EvalOptions {
         seed: args.seed,

@@ -1,56 +1,85 @@
-//! A one-line progress display for long runs: redrawn in place on a terminal, printed
-//! every few updates when the output goes to a log file.
+//! Progress of long runs with `indicatif`: a live bar with rate and ETA on a terminal;
+//! when stderr goes to a log file, the same figures as a line every few updates.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 pub struct Progress {
+    bar: ProgressBar,
     tty: bool,
-    every: usize,
+    every: u64,
+    unit: String,
+    /// The last multiple of `every` logged (off a terminal).
+    logged: AtomicU64,
 }
 
-/// `1h02m03s`.
+/// `2 minutes`, as indicatif words durations.
 pub fn duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match (s / 3600, s / 60 % 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, m, sec) => format!("{m}m{sec:02}s"),
-        (h, m, sec) => format!("{h}h{m:02}m{sec:02}s"),
-    }
-}
-
-pub fn bar(fraction: f64, width: usize) -> String {
-    let filled = ((fraction.clamp(0.0, 1.0)) * width as f64).round() as usize;
-    format!("[{}{}]", "#".repeat(filled), ".".repeat(width - filled))
+    HumanDuration(d).to_string()
 }
 
 impl Progress {
-    /// Off a terminal, prints one line per `every` updates.
-    pub fn new(every: usize) -> Self {
+    /// A run of `total` units (`unit` names them) starting at `position`; off a terminal
+    /// a line is printed every `every` units.
+    pub fn new(total: u64, position: u64, unit: &str, every: usize) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = ProgressBar::with_draw_target(
+            Some(total),
+            if tty {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        let template = format!(
+            "{unit} {{pos}}/{{len}} [{{bar:20}}] {{percent}}% {{msg}} elapsed {{elapsed}} ETA {{eta}}"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style.progress_chars("#>."));
+        }
+        bar.set_position(position);
+        bar.reset_eta();
         Self {
-            tty: std::io::stderr().is_terminal(),
-            every: every.max(1),
+            bar,
+            tty,
+            every: every.max(1) as u64,
+            unit: unit.to_string(),
+            logged: AtomicU64::new(position / every.max(1) as u64),
         }
     }
 
-    /// Shows `line` for update number `n`.
-    pub fn update(&self, n: usize, line: &str) {
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            let _ = write!(err, "\r\x1b[K{line}");
-            let _ = err.flush();
-        } else if n.is_multiple_of(self.every) {
-            let _ = writeln!(err, "{line}");
+    /// Moves to `position` with `message` (the run's own figures: loss, rate…).
+    pub fn update(&self, position: u64, message: String) {
+        self.bar.set_position(position);
+        let period = position / self.every;
+        if !self.tty && period > self.logged.load(Ordering::Relaxed) {
+            self.logged.store(period, Ordering::Relaxed);
+            eprintln!(
+                "{} {position}/{} {:.1}% {message} elapsed {} ETA {}",
+                self.unit,
+                self.bar.length().unwrap_or(0),
+                100.0 * self.bar.position() as f64 / self.bar.length().unwrap_or(1).max(1) as f64,
+                duration(self.bar.elapsed()),
+                duration(self.bar.eta())
+            );
         }
+        self.bar.set_message(message);
     }
 
-    /// Prints a message on its own line, leaving the progress line intact below it.
+    /// Prints a line above the bar (or in the log).
     pub fn message(&self, line: &str) {
-        let mut err = std::io::stderr().lock();
         if self.tty {
-            let _ = writeln!(err, "\r\x1b[K{line}");
+            self.bar.println(line);
         } else {
-            let _ = writeln!(err, "{line}");
+            eprintln!("{line}");
         }
+    }
+
+    /// Removes the bar, leaving the messages.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

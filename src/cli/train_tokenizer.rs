@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context;
+use bert_burn::BertTokenizer;
 use bert_burn::train::corpus::{InterleavedLines, corpus_bytes, corpus_files};
 use bert_burn::train::wordpiece::{WordPieceOptions, train_wordpiece};
-use bert_burn::{BertError, BertTokenizer, Result};
 
-use super::progress::{Progress, bar, duration};
+use super::progress::{Progress, duration};
 use super::write_atomic;
 
 #[derive(clap::Args)]
@@ -26,11 +27,10 @@ pub struct TrainTokenizerArgs {
     pub out: PathBuf,
 }
 
-pub fn run(args: TrainTokenizerArgs) -> Result<()> {
+pub fn run(args: TrainTokenizerArgs) -> anyhow::Result<()> {
     let json = train(&args.corpus, args.vocab_size, args.min_frequency)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| BertError::io(format!("cannot create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     write_atomic(&args.out, json.as_bytes())?;
     let tok = BertTokenizer::from_json(json.as_bytes(), 512)?;
@@ -39,7 +39,11 @@ pub fn run(args: TrainTokenizerArgs) -> Result<()> {
 }
 
 /// Trains on every line of the corpus, showing how much has been read.
-pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) -> Result<String> {
+pub fn train(
+    corpus: &std::path::Path,
+    vocab_size: usize,
+    min_frequency: u64,
+) -> anyhow::Result<String> {
     let files = corpus_files(corpus)?;
     let total = corpus_bytes(&files).max(1);
     eprintln!(
@@ -47,7 +51,8 @@ pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) ->
         files.len(),
         total as f64 / 1e6
     );
-    let progress = Progress::new(20_000);
+    // Progress in kilobytes read.
+    let progress = Progress::new(total.div_ceil(1000), 0, "kB read", 20_000);
     let start = Instant::now();
     let (mut read, mut lines, mut error) = (0u64, 0usize, None);
     let stream = InterleavedLines::new(files, false).map_while(|line| match line {
@@ -55,15 +60,7 @@ pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) ->
             read += l.len() as u64 + 1;
             lines += 1;
             if lines % 2000 == 0 {
-                progress.update(
-                    lines / 2000,
-                    &format!(
-                        "counting words {} {:.0}% {}",
-                        bar(read as f64 / total as f64, 30),
-                        100.0 * read as f64 / total as f64,
-                        duration(start.elapsed())
-                    ),
-                );
+                progress.update(read / 1000, format!("counting words, {lines} lines"));
             }
             Some(l)
         }
@@ -78,12 +75,13 @@ pub fn train(corpus: &std::path::Path, vocab_size: usize, min_frequency: u64) ->
         ..WordPieceOptions::default()
     };
     let json = train_wordpiece(stream, &options);
+    progress.finish();
     if let Some(e) = error {
-        return Err(e);
+        return Err(e.into());
     }
     progress.message(&format!(
         "vocabulary learned from {lines} lines in {}",
         duration(start.elapsed())
     ));
-    json
+    Ok(json?)
 }

@@ -71,6 +71,34 @@ pub struct FillStep {
     pub probability: f32,
 }
 
+/// One step of the joint fill: predicts every remaining mask of `ids`, and names the
+/// one the model is most sure of with its most likely token.
+/// `None` when `ids` has no mask left.
+pub async fn fill_most_confident(
+    model: &BertForMaskedLM,
+    ids: &[u32],
+    type_ids: &[u32],
+    tokenizer: &BertTokenizer,
+    device: &Device,
+) -> Result<Option<FillStep>> {
+    let remaining = mask_positions(ids, tokenizer.mask_id());
+    if remaining.is_empty() {
+        return Ok(None);
+    }
+    let masks = predict_at(model, ids, type_ids, &remaining, tokenizer, 1, device).await?;
+    let (position, best) = masks
+        .into_iter()
+        .filter_map(|m| m.predictions.into_iter().next().map(|p| (m.position, p)))
+        .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability))
+        .ok_or_else(|| BertError::Input("the model returned no prediction".into()))?;
+    Ok(Some(FillStep {
+        position,
+        token: best.token,
+        id: best.id,
+        probability: best.probability,
+    }))
+}
+
 /// Joint fill of several masks: fill the mask the model is most sure of, run again
 /// with it filled in, repeat until every mask is filled. Returns the steps and the ids.
 pub async fn fill_iteratively(
@@ -80,38 +108,18 @@ pub async fn fill_iteratively(
     device: &Device,
 ) -> Result<(Vec<FillStep>, Vec<u32>)> {
     let mut ids = encoding.ids.clone();
-    let mut remaining = mask_positions(&ids, tokenizer.mask_id());
-    if remaining.is_empty() {
+    if mask_positions(&ids, tokenizer.mask_id()).is_empty() {
         return Err(BertError::Input(format!(
             "the text has no {} token to fill",
             tokenizer.mask_token()
         )));
     }
     let mut steps = Vec::new();
-    while !remaining.is_empty() {
-        let masks = predict_at(
-            model,
-            &ids,
-            &encoding.type_ids,
-            &remaining,
-            tokenizer,
-            1,
-            device,
-        )
-        .await?;
-        let (position, best) = masks
-            .into_iter()
-            .filter_map(|m| m.predictions.into_iter().next().map(|p| (m.position, p)))
-            .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability))
-            .ok_or_else(|| BertError::Input("the model returned no prediction".into()))?;
-        ids[position] = best.id;
-        remaining.retain(|&p| p != position);
-        steps.push(FillStep {
-            position,
-            token: best.token,
-            id: best.id,
-            probability: best.probability,
-        });
+    while let Some(step) =
+        fill_most_confident(model, &ids, &encoding.type_ids, tokenizer, device).await?
+    {
+        ids[step.position] = step.id;
+        steps.push(step);
     }
     Ok((steps, ids))
 }

@@ -40,12 +40,7 @@ pub fn make_inputs(
             "nothing to run: the batch is empty".into(),
         ));
     }
-    if seq > cfg.max_position_embeddings {
-        return Err(BertError::Input(format!(
-            "sequence of {seq} tokens is longer than the model's max_position_embeddings {}",
-            cfg.max_position_embeddings
-        )));
-    }
+    cfg.check_sequence_length(seq, 1)?;
     let batch = sequences.len();
     let mut ids = vec![pad_id as i64; batch * seq];
     let mut types = vec![0i64; batch * seq];
@@ -79,4 +74,53 @@ pub fn make_inputs(
             .contains(&0.0)
             .then(|| Tensor::from_data(TensorData::new(mask, [batch, seq]), device)),
     })
+}
+
+/// The labelled rows of a padded batch (as [`make_inputs`] pads it, `width` tokens per
+/// sequence): their flat row index `b * width + t`, and the label of each. A label of
+/// `ignore` is skipped; any other must be a token id below `vocab_size`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LabelledRows {
+    pub index: Vec<i64>,
+    pub labels: Vec<i64>,
+}
+
+impl LabelledRows {
+    pub fn collect<'a>(
+        labels: impl IntoIterator<Item = &'a [i64]>,
+        width: usize,
+        ignore: i64,
+        vocab_size: usize,
+    ) -> Result<Self> {
+        let mut rows = Self::default();
+        for (b, sequence) in labels.into_iter().enumerate() {
+            if sequence.len() > width {
+                return Err(BertError::Input(format!(
+                    "{} labels for a sequence of at most {width} tokens",
+                    sequence.len()
+                )));
+            }
+            for (t, &label) in sequence.iter().enumerate() {
+                if label == ignore {
+                    continue;
+                }
+                if label < 0 || label as usize >= vocab_size {
+                    return Err(BertError::Input(format!(
+                        "label {label} is outside the vocabulary"
+                    )));
+                }
+                rows.index.push((b * width + t) as i64);
+                rows.labels.push(label);
+            }
+        }
+        Ok(rows)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
 }

@@ -9,9 +9,9 @@ mod forward;
 mod inputs;
 
 pub use analysis::{Analysis, analyze};
-pub use fill::{FillStep, fill_iteratively, fill_mask};
+pub use fill::{FillStep, fill_iteratively, fill_mask, fill_most_confident};
 pub use forward::{HostForward, forward_host, logits_at, logits_at_rows};
-pub use inputs::{InputTensors, make_inputs};
+pub use inputs::{InputTensors, LabelledRows, make_inputs};
 
 use serde::{Deserialize, Serialize};
 

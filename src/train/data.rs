@@ -51,7 +51,7 @@ pub struct Masking {
 impl Masking {
     /// Masking for `tokenizer`'s vocabulary.
     pub fn for_tokenizer(tokenizer: &BertTokenizer) -> Self {
-        let special_ids: Vec<u32> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        let special_ids: Vec<u32> = crate::tokenizer::SPECIAL_TOKENS
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
             .collect();

@@ -4,6 +4,8 @@
 //! the loss comes back through one asynchronous read.
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod checkpoint;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod corpus;
 pub mod data;
 pub mod finetune;
@@ -15,7 +17,7 @@ pub use optimizer::{MlmTrainer, TrainConfig, lr_at, param_ids, with_param_ids};
 use burn::tensor::{Device, Int, Tensor, TensorData, activation};
 
 use crate::error::{BertError, Result};
-use crate::inference::{logits_at_rows, make_inputs};
+use crate::inference::{LabelledRows, logits_at_rows, make_inputs};
 use crate::model::BertForMaskedLM;
 
 /// Label of a position that is not predicted (PyTorch's `ignore_index`).
@@ -60,30 +62,30 @@ pub fn mlm_loss(
         .map(|(a, b)| (&a[..], &b[..]))
         .collect();
     let inputs = make_inputs(model, &seqs, pad_id, device)?;
-    let [_, seq] = inputs.dims();
-    let mut index = Vec::new();
-    let mut targets = Vec::new();
-    for (b, labels) in batch.labels.iter().enumerate() {
-        if labels.len() != batch.ids[b].len() {
-            return Err(BertError::Input("labels and ids differ in length".into()));
-        }
-        for (t, &label) in labels.iter().enumerate() {
-            if label != IGNORE {
-                if label < 0 || label as usize >= model.config().vocab_size {
-                    return Err(BertError::Input(format!(
-                        "label {label} is outside the vocabulary"
-                    )));
-                }
-                index.push((b * seq + t) as i64);
-                targets.push(label);
-            }
-        }
+    let [_, width] = inputs.dims();
+    if batch
+        .labels
+        .iter()
+        .zip(&batch.ids)
+        .any(|(l, i)| l.len() != i.len())
+    {
+        return Err(BertError::Input("labels and ids differ in length".into()));
     }
-    if index.is_empty() {
+    let rows = LabelledRows::collect(
+        batch.labels.iter().map(Vec::as_slice),
+        width,
+        IGNORE,
+        model.config().vocab_size,
+    )?;
+    if rows.is_empty() {
         return Err(BertError::Input(
             "the batch has no masked position to learn from".into(),
         ));
     }
+    let LabelledRows {
+        index,
+        labels: targets,
+    } = rows;
     let n = index.len();
     let logits = logits_at_rows(model, inputs, index, device);
     let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [n, 1]), device);

@@ -12,8 +12,7 @@ use tokenizers::{AddedToken, TokenizerBuilder};
 
 use crate::error::{BertError, Result};
 
-/// The special tokens, in the order BERT gives them ids 0..5.
-pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+pub use crate::tokenizer::SPECIAL_TOKENS;
 
 /// Options of the vocabulary trainer (defaults as in `BertWordPieceTokenizer.train`).
 #[derive(Clone, Debug)]
@@ -133,4 +132,23 @@ pub fn tokenizer_config_json(model_max_length: usize) -> String {
         "mask_token": "[MASK]",
     }))
     .unwrap_or_default()
+}
+
+/// The tokenizer files a checkpoint of a model trained here carries: `tokenizer.json`,
+/// with `vocab.txt` and `tokenizer_config.json` for tools that build BERT's tokenizer
+/// from those.
+pub fn trained_tokenizer_files(
+    tokenizer_json: &str,
+    tokenizer: &crate::BertTokenizer,
+    model_max_length: usize,
+) -> crate::checkpoint::CheckpointFiles {
+    use crate::checkpoint::files::{TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT};
+    let mut files = crate::checkpoint::CheckpointFiles::new();
+    files.insert(TOKENIZER_JSON, tokenizer_json.as_bytes().to_vec());
+    files.insert(VOCAB_TXT, vocab_txt(tokenizer).into_bytes());
+    files.insert(
+        TOKENIZER_CONFIG,
+        tokenizer_config_json(model_max_length).into_bytes(),
+    );
+    files
 }

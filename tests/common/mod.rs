@@ -51,9 +51,76 @@ impl Golden {
     }
 }
 
-pub fn cases() -> serde_json::Value {
+/// One batch transformers ran, as `tests/fixtures/make_fixtures.py` wrote it.
+#[derive(Debug, serde::Deserialize)]
+pub struct GoldenCase {
+    pub name: String,
+    /// Each sequence of the batch: its text and optional second segment.
+    pub texts: Vec<(String, Option<String>)>,
+    /// The fill-mask pipeline's top 5 at each mask.
+    pub top5: Vec<GoldenTop5>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct GoldenTop5 {
+    pub batch: usize,
+    pub position: usize,
+    pub ids: Vec<u32>,
+    pub probs: Vec<f32>,
+}
+
+fn golden_json() -> serde_json::Map<String, serde_json::Value> {
     let text = std::fs::read_to_string(fixtures().join("golden/cases.json")).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// The batches transformers ran on fixture model `name`.
+pub fn cases(name: &str) -> Vec<GoldenCase> {
+    let value = golden_json()
+        .remove(name)
+        .unwrap_or_else(|| panic!("no golden cases for {name}"));
+    serde_json::from_value(value).unwrap_or_else(|e| panic!("golden cases of {name}: {e}"))
+}
+
+/// The tensor names transformers' `save_pretrained` wrote for fixture model `name`, sorted.
+pub fn hf_keys(name: &str) -> Vec<String> {
+    let value = golden_json()
+        .remove(&format!("{name}#hf_keys"))
+        .unwrap_or_else(|| panic!("no saved keys for {name}"));
+    serde_json::from_value(value).unwrap()
+}
+
+/// Runs the `bert` binary.
+pub fn bert(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bert"))
+        .args(args)
+        .output()
+        .expect("run bert")
+}
+
+/// stderr of a run that must have succeeded without a panic.
+pub fn ok(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "bert failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// A run that failed as a user should see it: non-zero exit, a line `error: …` naming
+/// `needle`, no panic.
+pub fn assert_clean_failure(out: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.lines().any(|l| l.starts_with("error: ")),
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
 }
 
 /// Largest absolute difference; panics with context if the lengths differ.
