@@ -36,10 +36,6 @@ impl<'a> SafetensorsFile<'a> {
         self.inner.tensor(name).is_ok()
     }
 
-    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
-        self.inner.tensor(name).ok().map(|t| t.shape().to_vec())
-    }
-
     /// Checks, from the header alone, that `name` has `shape` and a floating-point dtype.
     pub fn check(&self, name: &str, shape: &[usize]) -> Result<()> {
         let view = self.view(name)?;

@@ -2,7 +2,7 @@
 
 use super::*;
 use burn::tensor::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
@@ -63,7 +63,7 @@ async fn predict_at(
 }
 
 /// One step of [`fill_iteratively`]: which mask was filled, with what.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FillStep {
     pub position: usize,
     pub token: String,

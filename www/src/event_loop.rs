@@ -3,24 +3,12 @@
 
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
-/// `setTimeout` on the current global.
-fn set_timeout(callback: &js_sys::Function, ms: i32) {
-    let global = js_sys::global();
-    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms);
-    } else if let Some(w) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms);
-    }
-}
-
-/// Resolves after `ms` milliseconds on the event loop. `sleep_ms(0)` hands the turn back
-/// to the browser, so it can paint, handle input or deliver a message between two
-/// pieces of long work.
-pub async fn sleep_ms(ms: i32) {
-    let timer = Promise::new(&mut |resolve, _| set_timeout(&resolve, ms));
-    let _ = JsFuture::from(timer).await;
+/// Resolves after `ms` milliseconds on the event loop (gloo's timer, which works in the
+/// page and in the worker alike). `sleep_ms(0)` hands the turn back to the browser, so it
+/// can paint, handle input or deliver a message between two pieces of long work.
+pub async fn sleep_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
 /// `performance.now()` of the current global, in milliseconds.

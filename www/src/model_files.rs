@@ -6,6 +6,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response};
 
+use bert_burn::checkpoint::CheckpointFiles;
+use bert_burn::checkpoint::files::{TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT};
 use bert_burn::pipeline::TokenizerFiles;
 
 /// The files of one BERT checkpoint, as bytes.
@@ -32,6 +34,21 @@ impl ModelFiles {
         } else {
             Err(format!("{}: no tokenizer.json or vocab.txt", self.source))
         }
+    }
+
+    /// The tokenizer's files as they came, to go along with an exported model.
+    pub fn tokenizer_files(&self) -> CheckpointFiles {
+        let mut files = CheckpointFiles::new();
+        if let Some(json) = &self.tokenizer_json {
+            files.insert(TOKENIZER_JSON, json.clone());
+        }
+        if let Some(vocab) = &self.vocab_txt {
+            files.insert(VOCAB_TXT, vocab.as_bytes().to_vec());
+        }
+        if let Some(config) = &self.tokenizer_config {
+            files.insert(TOKENIZER_CONFIG, config.as_bytes().to_vec());
+        }
+        files
     }
 }
 

@@ -8,7 +8,7 @@
 //! they can be), so no tensor is ever turned into a JS array of numbers.
 
 use bert_burn::Encoding;
-use bert_burn::inference::MaskPredictions;
+use bert_burn::inference::{FillStep, MaskPredictions};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use wasm_bindgen::JsValue;
@@ -40,6 +40,9 @@ pub enum Request {
         type_ids: Vec<u32>,
         top_k: usize,
     },
+    /// One step of Fill all: the library's `fill_most_confident` on `ids`. Replies
+    /// [`Reply::Filled`].
+    FillNext { ids: Vec<u32>, type_ids: Vec<u32> },
     /// MLM fine-tuning of the current model on `text`: an [`Event::Step`] per step,
     /// then [`Reply::FineTuned`].
     FineTune {
@@ -91,11 +94,15 @@ pub enum Reply {
         kernel_names: Vec<String>,
         reads: usize,
     },
+    /// The mask filled and its token; `None` when no mask was left.
+    Filled {
+        step: Option<FillStep>,
+    },
     FineTuned(FineTuneSummary),
-    /// `config.json` and the tokenizer's file name; the payload is `{weights, tokenizer}`.
+    /// The checkpoint's file names; the payload is an array of their bytes (`Uint8Array`s)
+    /// in the same order.
     Exported {
-        config_json: String,
-        tokenizer_file: String,
+        files: Vec<String>,
         finetuned: bool,
     },
     Done,

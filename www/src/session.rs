@@ -1,6 +1,7 @@
 //! A loaded model on its backend: what the UI and the JavaScript API drive.
 
-use bert_burn::inference::{Analysis, analyze};
+use bert_burn::checkpoint::{CheckpointFiles, StoreDtype};
+use bert_burn::inference::{Analysis, FillStep, analyze, fill_most_confident};
 use bert_burn::{BertConfig, Encoding, Pipeline};
 
 use crate::backend::{Backend, BackendInfo};
@@ -92,15 +93,24 @@ impl Session {
         }
     }
 
-    /// The checkpoint as Hugging Face lays it out: `model.safetensors` (f32) and `config.json`.
-    pub async fn export(&self) -> Result<(Vec<u8>, String), String> {
-        let weights = bert_burn::checkpoint::to_safetensors(
-            &self.pipeline.model,
-            bert_burn::checkpoint::StoreDtype::F32,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        Ok((weights, self.config().to_json()))
+    /// The checkpoint as Hugging Face lays it out: `model.safetensors` (f32),
+    /// `config.json` and `tokenizer`'s files.
+    pub async fn export(&self, tokenizer: &CheckpointFiles) -> Result<CheckpointFiles, String> {
+        CheckpointFiles::from_model(&self.pipeline.model, StoreDtype::F32, tokenizer)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// One step of Fill all (the library's joint fill, one mask at a time).
+    pub async fn fill_next(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+    ) -> Result<Option<FillStep>, String> {
+        let p = &self.pipeline;
+        fill_most_confident(&p.model, ids, type_ids, &p.tokenizer, &p.device)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     pub fn config(&self) -> &BertConfig {
@@ -134,9 +144,5 @@ impl Session {
 
     pub fn mask_token(&self) -> &str {
         self.pipeline.tokenizer.mask_token()
-    }
-
-    pub fn token_text(&self, id: u32) -> String {
-        self.pipeline.tokenizer.id_to_token(id).unwrap_or_default()
     }
 }

@@ -406,10 +406,10 @@ fn protocol_messages_round_trip_through_js() {
             reads: 1,
         },
         Reply::Exported {
-            config_json: "{}".into(),
-            tokenizer_file: "vocab.txt".into(),
+            files: vec!["config.json".into(), "vocab.txt".into()],
             finetuned: true,
         },
+        Reply::Filled { step: None },
         Reply::Done,
         Reply::Flag { value: true },
     ];
@@ -755,11 +755,17 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
     );
 
     // Download = these bytes: they load back to the same predictions.
-    let (weights, config) = tuned.export().await.unwrap();
+    let fixture = fixture_files();
+    let exported = tuned.export(&fixture.tokenizer_files()).await.unwrap();
+    let names: Vec<&str> = exported.iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        ["config.json", "model.safetensors", "tokenizer.json"]
+    );
     let reloaded_files = ModelFiles {
-        config_json: config,
-        weights,
-        ..fixture_files()
+        config_json: exported.config_json().unwrap().to_string(),
+        weights: exported.weights().unwrap().to_vec(),
+        ..fixture
     };
     let reloaded = Session::load(&reloaded_files, &backend).unwrap();
     let again = reloaded

@@ -6,14 +6,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bert_burn::inference::MaskPredictions;
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Event;
 
-use super::{App, AppRef, Phase, chart, dom, model_panel, recover, spawn, text_panel};
+use super::{App, AppRef, Phase, chart, dom, recover_from_lost_gpu, spawn, text_panel};
 use crate::client::RequestError;
 use crate::finetune::FineTuneOptions;
-use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport, field};
+use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport};
 
 /// The most text the page fine-tunes on in one run (its lines are tokenized up front).
 const MAX_FINETUNE_CHARS: usize = 2_000_000;
@@ -220,12 +220,7 @@ async fn run(app: &AppRef) {
             dom::set_text(stats, &message);
             dom::set_attr(stats, "data-finished", "lost");
             app.finetuned.set(false);
-            recover(
-                app,
-                &format!("fine-tuning stopped: {message}"),
-                Some(model_panel::lost_reason()),
-            )
-            .await;
+            recover_from_lost_gpu(app, &format!("fine-tuning stopped: {message}")).await;
         }
         Err(e) => {
             dom::set_attr(stats, "data-finished", "error");
@@ -288,40 +283,25 @@ async fn download(app: &AppRef) {
         return app.show_error("load a model first");
     };
     app.set_status("preparing the download");
-    let (reply, payload) = match worker.request(&Request::Export, None, &[], None).await {
+    let (files, finetuned) = match worker.export().await {
         Ok(x) => x,
         Err(e) => return app.show_error(e.message()),
     };
-    let Reply::Exported {
-        config_json,
-        tokenizer_file,
-        finetuned,
-    } = reply
-    else {
-        return app.show_error("the model's worker answered out of turn");
-    };
-    let part = |name: &str| {
-        payload
-            .as_ref()
-            .and_then(|p| field(p, name))
-            .unwrap_or(JsValue::UNDEFINED)
-    };
-    let weights = part("weights");
-    let size = weights.dyn_ref::<Uint8Array>().map_or(0, |w| w.length());
-    let mime = if tokenizer_file.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/plain"
-    };
-    let result = save_file("model.safetensors", &weights, "application/octet-stream")
-        .and_then(|_| {
-            save_file(
-                "config.json",
-                &JsValue::from_str(&config_json),
-                "application/json",
-            )
-        })
-        .and_then(|_| save_file(&tokenizer_file, &part("tokenizer"), mime));
+    let mut weights_bytes = 0;
+    let mut result = Ok(());
+    for (name, bytes) in &files {
+        if name == "model.safetensors" {
+            weights_bytes = bytes.length();
+        }
+        let mime = if name.ends_with(".json") {
+            "application/json"
+        } else if name.ends_with(".txt") {
+            "text/plain"
+        } else {
+            "application/octet-stream"
+        };
+        result = result.and_then(|_| save_file(name, bytes, mime));
+    }
     match result {
         Ok(()) => {
             let what = if finetuned { "fine-tuned" } else { "loaded" };
@@ -330,7 +310,7 @@ async fn download(app: &AppRef) {
                 &app.el.finetune_stats,
                 &format!(
                     "downloaded the {what} model ({:.1} MB of weights)",
-                    size as f64 / 1e6
+                    weights_bytes as f64 / 1e6
                 ),
             );
         }

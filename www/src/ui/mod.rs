@@ -173,6 +173,12 @@ pub async fn worker_or_start(app: &AppRef) -> Result<ModelWorker, String> {
     Ok(worker)
 }
 
+/// After the WebGPU device was lost (`message` says doing what): the one recovery for
+/// every request — a new worker loads the last good model on the CPU.
+pub async fn recover_from_lost_gpu(app: &AppRef, message: &str) {
+    recover(app, message, Some(model_panel::lost_reason())).await
+}
+
 /// After the worker died (`message` says how) or lost its GPU (`cpu_reason`): a new
 /// worker loads the last good model again; the text and masks stay as they are.
 pub async fn recover(app: &AppRef, message: &str, cpu_reason: Option<String>) {

@@ -172,7 +172,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
         Err(RequestError::WorkerDied(_)) => {}
         Err(RequestError::DeviceLost(e)) => {
             app.set_phase(before);
-            Box::pin(super::recover(app, &e, Some(lost_reason()))).await;
+            Box::pin(super::recover_from_lost_gpu(app, &e)).await;
         }
         Err(RequestError::Failed(e)) => {
             app.set_phase(if app.info.borrow().is_some() {

@@ -4,7 +4,9 @@
 use web_sys::{Event, KeyboardEvent, MouseEvent};
 
 use super::tokens::{self, TokenState};
-use super::{AppRef, Phase, Shown, attention_panel, dom, model_panel, predictions, recover, spawn};
+use super::{
+    AppRef, Phase, Shown, attention_panel, dom, predictions, recover_from_lost_gpu, spawn,
+};
 use crate::client::{Analyzed, RequestError};
 use crate::event_loop::sleep_ms;
 
@@ -173,7 +175,7 @@ pub async fn predict(app: &AppRef) {
         }
         Err(RequestError::DeviceLost(e)) => {
             app.set_phase(Phase::Idle);
-            return Box::pin(recover(app, &e, Some(model_panel::lost_reason()))).await;
+            return Box::pin(recover_from_lost_gpu(app, &e)).await;
         }
         // The worker's death is handled where it is noticed.
         Err(RequestError::WorkerDied(_)) => return,
@@ -187,7 +189,8 @@ pub async fn predict(app: &AppRef) {
     }
 }
 
-/// Fills every mask, most confident first, re-running the model after each.
+/// Fills every mask, most confident first, re-running the model after each (the
+/// library's joint fill, one step per request so each fill shows as it lands).
 async fn fill_all(app: &AppRef) {
     if app.phase() != Phase::Idle {
         return;
@@ -197,25 +200,27 @@ async fn fill_all(app: &AppRef) {
     app.set_phase(Phase::Predicting);
     app.set_status("filling every mask");
     loop {
-        let tokens = app.tokens.borrow().clone();
-        if tokens.mask_positions().is_empty() {
-            break;
-        }
-        let analysis = match worker.analyze(&tokens.ids, &tokens.type_ids, 1).await {
-            Ok(a) => a.analysis,
+        let (ids, type_ids) = {
+            let tokens = app.tokens.borrow();
+            (tokens.ids.clone(), tokens.type_ids.clone())
+        };
+        match worker.fill_next(&ids, &type_ids).await {
+            Ok(Some(step)) => {
+                app.tokens
+                    .borrow_mut()
+                    .fill(step.position, step.id, &step.token);
+                tokens::render(&app.el.tokens, &app.tokens.borrow());
+            }
+            Ok(None) => break,
+            Err(RequestError::DeviceLost(e)) => {
+                app.set_phase(Phase::Idle);
+                return Box::pin(recover_from_lost_gpu(app, &e)).await;
+            }
             Err(e) => {
                 app.set_phase(Phase::Idle);
                 return app.show_error(e.message());
             }
-        };
-        let best = analysis
-            .masks
-            .iter()
-            .filter_map(|m| m.predictions.first().map(|p| (m.position, p.clone())))
-            .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability));
-        let Some((position, p)) = best else { break };
-        app.tokens.borrow_mut().fill(position, p.id, &p.token);
-        tokens::render(&app.el.tokens, &app.tokens.borrow());
+        }
     }
     app.set_phase(Phase::Idle);
     predict(app).await;

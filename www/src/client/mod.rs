@@ -4,15 +4,17 @@
 //!
 //! If the worker dies (a trap, running out of memory), every request in flight fails
 //! with [`RequestError::WorkerDied`] and the `on_death` callback runs, so the owner can
-//! start a new one.
+//! start a new one. The typed requests (load, analyze, export…) are in `requests.rs`.
+
+mod requests;
+
+pub use requests::Analyzed;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use bert_burn::Encoding;
-use bert_burn::inference::Analysis;
-use js_sys::{Array, Float32Array, Function, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -20,7 +22,7 @@ use web_sys::{
     Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker, WorkerOptions, WorkerType,
 };
 
-use crate::protocol::{Event, Failure, ModelInfo, Reply, Request, envelope, field, from_js, to_js};
+use crate::protocol::{Event, Failure, Reply, Request, envelope, field, from_js, to_js};
 
 #[wasm_bindgen]
 extern "C" {
@@ -301,106 +303,6 @@ impl ModelWorker {
             .await
             .map(|(reply, _)| reply)
     }
-
-    pub async fn load(
-        &self,
-        request: Request,
-        payload: Option<&JsValue>,
-        on_event: impl Fn(Event) + 'static,
-    ) -> Result<ModelInfo, RequestError> {
-        match self
-            .request(&request, payload, &[], Some(Rc::new(on_event)))
-            .await?
-            .0
-        {
-            Reply::Loaded(info) => Ok(info),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    pub async fn tokenize(
-        &self,
-        text: &str,
-        text_b: Option<&str>,
-    ) -> Result<Encoding, RequestError> {
-        let request = Request::Tokenize {
-            text: text.into(),
-            text_b: text_b.map(String::from),
-        };
-        match self.ask(request).await? {
-            Reply::Tokens(encoding) => Ok(encoding),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    /// Predictions and attention maps, the maps still as the `Float32Array` they came in.
-    pub async fn analyze_maps(
-        &self,
-        ids: &[u32],
-        type_ids: &[u32],
-        top_k: usize,
-    ) -> Result<(Reply, Float32Array), RequestError> {
-        let request = Request::Analyze {
-            ids: ids.to_vec(),
-            type_ids: type_ids.to_vec(),
-            top_k,
-        };
-        let (reply, payload) = self.request(&request, None, &[], None).await?;
-        let maps = payload
-            .and_then(|p| p.dyn_into::<Float32Array>().ok())
-            .ok_or_else(|| {
-                RequestError::Failed("the attention maps are missing from the reply".into())
-            })?;
-        Ok((reply, maps))
-    }
-
-    pub async fn analyze(
-        &self,
-        ids: &[u32],
-        type_ids: &[u32],
-        top_k: usize,
-    ) -> Result<Analyzed, RequestError> {
-        match self.analyze_maps(ids, type_ids, top_k).await? {
-            (
-                Reply::Analysis {
-                    masks,
-                    layers,
-                    heads,
-                    seq,
-                    kernels,
-                    reads,
-                    ..
-                },
-                maps,
-            ) => Ok(Analyzed {
-                analysis: Analysis {
-                    masks,
-                    layers,
-                    heads,
-                    seq,
-                    attentions: maps.to_vec(),
-                },
-                kernels,
-                reads,
-            }),
-            (other, _) => Err(unexpected(&other)),
-        }
-    }
-}
-
-/// A forward pass's results, and what it cost the device.
-pub struct Analyzed {
-    pub analysis: Analysis,
-    /// GPU kernels launched (0 on the CPU backend).
-    pub kernels: usize,
-    /// Device-to-host reads.
-    pub reads: usize,
-}
-
-fn unexpected(reply: &Reply) -> RequestError {
-    RequestError::Failed(format!(
-        "the model's worker answered out of turn: {reply:?}"
-    ))
 }
 
 /// A promise and its `(resolve, reject)` functions.

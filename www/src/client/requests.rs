@@ -1,0 +1,152 @@
+//! One typed method per request of the protocol, over [`ModelWorker::request`].
+
+use std::rc::Rc;
+
+use bert_burn::Encoding;
+use bert_burn::inference::{Analysis, FillStep};
+use js_sys::{Array, Float32Array, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::{ModelWorker, RequestError};
+use crate::protocol::{Event, ModelInfo, Reply, Request};
+
+impl ModelWorker {
+    pub async fn load(
+        &self,
+        request: Request,
+        payload: Option<&JsValue>,
+        on_event: impl Fn(Event) + 'static,
+    ) -> Result<ModelInfo, RequestError> {
+        match self
+            .request(&request, payload, &[], Some(Rc::new(on_event)))
+            .await?
+            .0
+        {
+            Reply::Loaded(info) => Ok(info),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub async fn tokenize(
+        &self,
+        text: &str,
+        text_b: Option<&str>,
+    ) -> Result<Encoding, RequestError> {
+        let request = Request::Tokenize {
+            text: text.into(),
+            text_b: text_b.map(String::from),
+        };
+        match self.ask(request).await? {
+            Reply::Tokens(encoding) => Ok(encoding),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Predictions and attention maps, the maps still as the `Float32Array` they came in.
+    pub async fn analyze_maps(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+        top_k: usize,
+    ) -> Result<(Reply, Float32Array), RequestError> {
+        let request = Request::Analyze {
+            ids: ids.to_vec(),
+            type_ids: type_ids.to_vec(),
+            top_k,
+        };
+        let (reply, payload) = self.request(&request, None, &[], None).await?;
+        let maps = payload
+            .and_then(|p| p.dyn_into::<Float32Array>().ok())
+            .ok_or_else(|| {
+                RequestError::Failed("the attention maps are missing from the reply".into())
+            })?;
+        Ok((reply, maps))
+    }
+
+    pub async fn analyze(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+        top_k: usize,
+    ) -> Result<Analyzed, RequestError> {
+        match self.analyze_maps(ids, type_ids, top_k).await? {
+            (
+                Reply::Analysis {
+                    masks,
+                    layers,
+                    heads,
+                    seq,
+                    kernels,
+                    reads,
+                    ..
+                },
+                maps,
+            ) => Ok(Analyzed {
+                analysis: Analysis {
+                    masks,
+                    layers,
+                    heads,
+                    seq,
+                    attentions: maps.to_vec(),
+                },
+                kernels,
+                reads,
+            }),
+            (other, _) => Err(unexpected(&other)),
+        }
+    }
+
+    /// One step of Fill all: the most confident mask of `ids` filled (`None`: no mask left).
+    pub async fn fill_next(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+    ) -> Result<Option<FillStep>, RequestError> {
+        let request = Request::FillNext {
+            ids: ids.to_vec(),
+            type_ids: type_ids.to_vec(),
+        };
+        match self.ask(request).await? {
+            Reply::Filled { step } => Ok(step),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The model as a Hugging Face checkpoint: each file's name and bytes, and whether
+    /// it is the fine-tuned model.
+    pub async fn export(&self) -> Result<(Vec<(String, Uint8Array)>, bool), RequestError> {
+        let (reply, payload) = self.request(&Request::Export, None, &[], None).await?;
+        let Reply::Exported { files, finetuned } = reply else {
+            return Err(unexpected(&reply));
+        };
+        let contents: Array = payload
+            .and_then(|p| p.dyn_into().ok())
+            .ok_or_else(|| RequestError::Failed("the exported files are missing".into()))?;
+        if contents.length() as usize != files.len() {
+            return Err(RequestError::Failed(
+                "the exported files do not match their names".into(),
+            ));
+        }
+        let named = files
+            .into_iter()
+            .zip(contents.iter())
+            .map(|(name, bytes)| (name, bytes.unchecked_into::<Uint8Array>()))
+            .collect();
+        Ok((named, finetuned))
+    }
+}
+
+/// A forward pass's results, and what it cost the device.
+pub struct Analyzed {
+    pub analysis: Analysis,
+    /// GPU kernels launched (0 on the CPU backend).
+    pub kernels: usize,
+    /// Device-to-host reads.
+    pub reads: usize,
+}
+
+fn unexpected(reply: &Reply) -> RequestError {
+    RequestError::Failed(format!(
+        "the model's worker answered out of turn: {reply:?}"
+    ))
+}

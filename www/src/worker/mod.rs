@@ -1,0 +1,265 @@
+//! The model's side of the protocol ([`crate::protocol`]): runs in a dedicated Web Worker,
+//! so loading, inference and fine-tuning never hold up the page. It owns the backend
+//! (WebGPU device or CPU), the loaded [`Session`] and a fine-tuning run; each request is
+//! handled as its own task, and a fine-tuning run yields between steps so a Stop (or a
+//! Predict) is read at once. Loading is `load.rs`, fine-tuning `train.rs`.
+
+mod load;
+mod train;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::backend;
+use crate::kernel_count::KernelCount;
+use crate::protocol::{Event, Failure, Reply, Request, envelope, field, from_js, to_js};
+use crate::session::Session;
+use bert_burn::checkpoint::CheckpointFiles;
+use bert_burn::inference::FillStep;
+
+#[derive(Default)]
+struct State {
+    /// The model in use (fine-tuned here, or as loaded).
+    session: Option<Rc<Session>>,
+    /// The model as loaded, for Reset.
+    loaded: Option<Rc<Session>>,
+    /// The tokenizer's files as loaded, for Export.
+    tokenizer: CheckpointFiles,
+    finetuned: bool,
+    training: bool,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+    /// Set by [`Request::StopFineTune`], read before each step.
+    static STOP: Cell<bool> = const { Cell::new(false) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &JsValue, transfer: &[JsValue]) {
+    let list: Array = transfer.iter().collect();
+    if let Err(e) = scope().post_message_with_transfer(message, &list) {
+        web_sys::console::error_2(&"the model's worker could not answer".into(), &e);
+    }
+}
+
+fn post_fatal(message: &str) {
+    let m = Object::new();
+    let _ = Reflect::set(&m, &"fatal".into(), &message.into());
+    post(&m, &[]);
+}
+
+fn post_event(id: u32, event: &Event) {
+    if let Ok(value) = to_js(event) {
+        post(&envelope(id, "event", &value, None), &[]);
+    }
+}
+
+/// Entry point of the worker (called by the loader script `client::ModelWorker` makes):
+/// listens for requests, and tells the page it is ready.
+#[wasm_bindgen(js_name = workerMain)]
+pub fn worker_main() {
+    crate::run_static_constructors();
+    // A panic is a bug: say what it was before the trap ends the worker.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post_fatal(&format!("the model's worker panicked: {info}"));
+    }));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
+        let data = e.data();
+        let Some(id) = field(&data, "id")
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u32)
+        else {
+            return;
+        };
+        let payload = field(&data, "payload");
+        match field(&data, "request").map(from_js::<Request>) {
+            Some(Ok(request)) => spawn_local(handle(id, request, payload)),
+            Some(Err(e)) => answer(id, Err(Failure::new(e))),
+            None => answer(id, Err(Failure::new("a message without a request"))),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let on_rejection = Closure::<dyn FnMut(web_sys::PromiseRejectionEvent)>::new(
+        |e: web_sys::PromiseRejectionEvent| {
+            post_fatal(&format!(
+                "the model's worker failed: {}",
+                crate::client::js_message(&e.reason())
+            ));
+        },
+    );
+    let _ = scope().add_event_listener_with_callback(
+        "unhandledrejection",
+        on_rejection.as_ref().unchecked_ref(),
+    );
+    on_rejection.forget();
+    let ready = Object::new();
+    let _ = Reflect::set(&ready, &"ready".into(), &true.into());
+    post(&ready, &[]);
+}
+
+/// What a handler gives back: the reply, and bulk data beside it with what to transfer.
+type Answer = Result<(Reply, Option<JsValue>, Vec<JsValue>), Failure>;
+
+fn answer(id: u32, result: Answer) {
+    match result {
+        Ok((reply, payload, transfer)) => match to_js(&reply) {
+            Ok(value) => post(&envelope(id, "reply", &value, payload.as_ref()), &transfer),
+            Err(e) => answer(id, Err(Failure::new(e))),
+        },
+        Err(failure) => {
+            let value = to_js(&failure).unwrap_or_else(|_| JsValue::from_str(&failure.message));
+            post(&envelope(id, "error", &value, None), &[]);
+        }
+    }
+}
+
+async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
+    let plain = |reply: Reply| -> Answer { Ok((reply, None, Vec::new())) };
+    let result = match request {
+        Request::Load {
+            source,
+            backend,
+            cpu_reason,
+        } => load::load(id, source, backend, cpu_reason, payload)
+            .await
+            .and_then(|i| plain(Reply::Loaded(i))),
+        Request::Tokenize { text, text_b } => current()
+            .and_then(|s| s.tokenize(&text, text_b.as_deref()).map_err(Failure::new))
+            .and_then(|e| plain(Reply::Tokens(e))),
+        Request::Analyze {
+            ids,
+            type_ids,
+            top_k,
+        } => analyze(&ids, &type_ids, top_k).await,
+        Request::FillNext { ids, type_ids } => fill_next(&ids, &type_ids)
+            .await
+            .and_then(|step| plain(Reply::Filled { step })),
+        Request::FineTune { text, options } => train::fine_tune(id, &text, &options)
+            .await
+            .and_then(|s| plain(Reply::FineTuned(s))),
+        Request::StopFineTune => {
+            STOP.with(|s| s.set(true));
+            plain(Reply::Done)
+        }
+        Request::Reset => reset().and_then(|()| plain(Reply::Done)),
+        Request::Export => export().await,
+        Request::Memory => plain(Reply::Memory(match current() {
+            Ok(session) => backend::memory(&session.pipeline.device),
+            Err(_) => backend::wasm_heap_only(),
+        })),
+        Request::LoseDeviceForTesting => plain(Reply::Flag {
+            value: backend::lose_webgpu_device(),
+        }),
+        Request::CrashForTesting => {
+            // A trap, as a bug or a failed allocation ends a wasm instance: no panic hook.
+            #[cfg(target_arch = "wasm32")]
+            core::arch::wasm32::unreachable();
+            #[cfg(not(target_arch = "wasm32"))]
+            plain(Reply::Done)
+        }
+    };
+    answer(id, result);
+}
+
+fn current() -> Result<Rc<Session>, Failure> {
+    STATE
+        .with(|s| s.borrow().session.clone())
+        .ok_or_else(|| Failure::new("no model is loaded yet"))
+}
+
+/// A failed device read on `session`'s backend: a lost WebGPU device (reported a moment
+/// after the read fails, so this waits for it) or not. The CPU backend has no device to lose.
+async fn failure_after(session: &Session, message: String) -> Failure {
+    let device_lost = session.backend.kind == "webgpu" && backend::lost_after_failure(1000).await;
+    Failure {
+        message,
+        device_lost,
+    }
+}
+
+async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
+    let session = current()?;
+    let count = KernelCount::start();
+    let result = session.analyze(ids, type_ids, top_k).await;
+    let (kernels, kernel_names) = count.finish();
+    let analysis = match result {
+        Ok(a) => a,
+        Err(e) => {
+            let failure = failure_after(&session, e).await;
+            let message = if failure.device_lost {
+                format!("the WebGPU device was lost ({})", failure.message)
+            } else {
+                failure.message
+            };
+            return Err(Failure { message, ..failure });
+        }
+    };
+    // Copied once into a typed array that is then transferred, not copied again.
+    let maps = Float32Array::from(&analysis.attentions[..]);
+    let buffer = maps.buffer().into();
+    let reply = Reply::Analysis {
+        masks: analysis.masks,
+        layers: analysis.layers,
+        heads: analysis.heads,
+        seq: analysis.seq,
+        kernels,
+        kernel_names,
+        // `bert_burn::inference::analyze` reads the mask rows and the maps in one transaction.
+        reads: 1,
+    };
+    Ok((reply, Some(maps.into()), vec![buffer]))
+}
+
+fn reset() -> Result<(), Failure> {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.training {
+            return Err(Failure::new("stop the fine-tuning run first"));
+        }
+        s.session = s.loaded.clone();
+        s.finetuned = false;
+        Ok(())
+    })
+}
+
+async fn fill_next(ids: &[u32], type_ids: &[u32]) -> Result<Option<FillStep>, Failure> {
+    let session = current()?;
+    match session.fill_next(ids, type_ids).await {
+        Ok(step) => Ok(step),
+        Err(e) => Err(failure_after(&session, e).await),
+    }
+}
+
+async fn export() -> Answer {
+    let session = current()?;
+    let tokenizer = STATE.with(|s| s.borrow().tokenizer.clone());
+    let files = session.export(&tokenizer).await.map_err(Failure::new)?;
+    let finetuned = STATE.with(|s| s.borrow().finetuned);
+    let (mut names, contents, mut transfer) = (Vec::new(), Array::new(), Vec::new());
+    for (name, bytes) in files.into_vec() {
+        let bytes = Uint8Array::from(&bytes[..]);
+        transfer.push(bytes.buffer().into());
+        contents.push(&bytes);
+        names.push(name);
+    }
+    Ok((
+        Reply::Exported {
+            files: names,
+            finetuned,
+        },
+        Some(contents.into()),
+        transfer,
+    ))
+}

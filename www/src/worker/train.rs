@@ -1,0 +1,102 @@
+//! A fine-tuning run in the worker: one step at a time, an event after each, the event
+//! loop given back in between so a Stop (or any request) is read at once.
+
+use std::rc::Rc;
+
+use super::{STATE, STOP, current, failure_after, post_event};
+use crate::backend;
+use crate::event_loop::{now_ms, sleep_ms};
+use crate::finetune::FineTuner;
+use crate::protocol::{Event, Failure, FineTuneSummary, StepReport};
+use crate::session::Session;
+
+pub(super) async fn fine_tune(
+    id: u32,
+    text: &str,
+    options: &crate::finetune::FineTuneOptions,
+) -> Result<FineTuneSummary, Failure> {
+    let session = current()?;
+    let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().training, true));
+    if already {
+        return Err(Failure::new("a fine-tuning run is already under way"));
+    }
+    STOP.with(|s| s.set(false));
+    let result = run_steps(id, &session, text, options).await;
+    STATE.with(|s| s.borrow_mut().training = false);
+    result
+}
+
+async fn run_steps(
+    id: u32,
+    session: &Rc<Session>,
+    text: &str,
+    options: &crate::finetune::FineTuneOptions,
+) -> Result<FineTuneSummary, Failure> {
+    let mut tuner = FineTuner::new(session, text, options)
+        .await
+        .map_err(Failure::new)?;
+    let started = now_ms();
+    let mut losses = Vec::with_capacity(options.steps);
+    let mut failure = None;
+    for step in 0..options.steps {
+        if STOP.with(|s| s.get()) {
+            break;
+        }
+        let step_started = now_ms();
+        match tuner.step().await {
+            Ok(loss) => losses.push(loss),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+        let seconds = (now_ms() - started) / 1000.0;
+        post_event(
+            id,
+            &Event::Step(StepReport {
+                step: step + 1,
+                steps: options.steps,
+                loss: losses.last().copied().unwrap_or(f32::NAN),
+                step_ms: now_ms() - step_started,
+                tokens_per_second: tuner.tokens_seen as f64 / seconds.max(1e-3),
+                examples: tuner.examples(),
+                memory: backend::memory(&session.pipeline.device),
+            }),
+        );
+        // Lets a Stop, or any other request, in between two steps.
+        sleep_ms(0).await;
+    }
+    let done = tuner.steps_done();
+    if let Some(e) = failure {
+        let failure = failure_after(session, e).await;
+        // The first line says what failed; wgpu's chain of causes and backtrace follow.
+        let cause = failure
+            .message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let message = if failure.device_lost {
+            format!("the WebGPU device was lost after {done} steps ({cause})")
+        } else {
+            format!("fine-tuning stopped after {done} steps: {cause}")
+        };
+        return Err(Failure { message, ..failure });
+    }
+    if done > 0
+        && let Some(model) = tuner.into_model()
+    {
+        let tuned = Rc::new(session.with_model(model));
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            s.session = Some(tuned);
+            s.finetuned = true;
+        });
+    }
+    Ok(FineTuneSummary {
+        steps_done: done,
+        stopped: STOP.with(|s| s.get()),
+        seconds: (now_ms() - started) / 1000.0,
+        losses,
+    })
+}
