@@ -28,6 +28,8 @@ cargo fmt --all --check
 cargo clippy --all-targets --locked -- -D warnings
 echo "== native tests"
 cargo test --release --locked
+echo "== the browser crate's pure logic (token masking, model locations, size checks), natively"
+cargo test --release --locked -p bert-web --lib
 
 # The browser: wasm tests in headless Chromium on its WebGPU adapter (SwiftShader) and on
 # the CPU fallback, then the built app end to end from a sub-path.

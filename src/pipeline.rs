@@ -24,6 +24,41 @@ pub enum TokenizerFiles<'a> {
     },
 }
 
+/// What a tokenizer's vocabulary must be to go with a model's embeddings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VocabularyUse {
+    /// Every token id has an embedding row; spare rows are fine (published checkpoints
+    /// often pad `vocab_size` to a multiple of 8 or 64).
+    Inference,
+    /// One row per token, no more: training would otherwise learn rows no input reaches
+    /// and predict tokens the tokenizer cannot write.
+    Training,
+}
+
+/// Checks that `tokenizer` and a model of `config` belong together, for `usage`.
+pub fn check_vocabulary(
+    tokenizer: &BertTokenizer,
+    config: &BertConfig,
+    usage: VocabularyUse,
+) -> Result<()> {
+    let (tokens, rows) = (tokenizer.vocab_size(), config.vocab_size);
+    let fits = match usage {
+        VocabularyUse::Inference => tokens <= rows,
+        VocabularyUse::Training => tokens == rows,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(BertError::Tokenizer(format!(
+        "the tokenizer has {tokens} tokens but the model's vocab_size is {rows}: they do not belong together{}",
+        if usage == VocabularyUse::Training && tokens < rows {
+            " (training needs one embedding row per token)"
+        } else {
+            ""
+        }
+    )))
+}
+
 impl Pipeline {
     /// Builds everything from the files' contents, checking that they belong together.
     pub fn from_bytes(
@@ -41,13 +76,7 @@ impl Pipeline {
                 tokenizer_config,
             } => BertTokenizer::from_vocab(vocab_txt, tokenizer_config, max_len)?,
         };
-        if tokenizer.vocab_size() > config.vocab_size {
-            return Err(BertError::Tokenizer(format!(
-                "the tokenizer has {} tokens but the model's vocab_size is {}: they do not belong together",
-                tokenizer.vocab_size(),
-                config.vocab_size
-            )));
-        }
+        check_vocabulary(&tokenizer, &config, VocabularyUse::Inference)?;
         let model = checkpoint::load_with_config(&config, weights, &device)?;
         Ok(Self {
             model,

@@ -14,28 +14,33 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(dir().join(name)).unwrap()
 }
 
+/// One encoding Python `tokenizers` made (`golden.json`).
+#[derive(serde::Deserialize)]
+struct GoldenEncoding {
+    text: String,
+    text_b: Option<String>,
+    tokens: Vec<String>,
+    ids: Vec<u32>,
+    type_ids: Vec<u32>,
+    offsets: Vec<(usize, usize)>,
+    word_ids: Vec<Option<u32>>,
+    truncated: bool,
+}
+
 fn check_against_golden(tok: &BertTokenizer, source: &str) {
-    let golden: serde_json::Value = serde_json::from_str(&read("golden.json")).unwrap();
-    for case in golden.as_array().unwrap() {
-        let text = case["text"].as_str().unwrap();
-        let text_b = case["text_b"].as_str();
-        let enc = tok.encode(text, text_b).unwrap();
-        let what = format!("{source}: {:?}", &text.chars().take(40).collect::<String>());
-        let tokens: Vec<String> = serde_json::from_value(case["tokens"].clone()).unwrap();
-        let ids: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
-        let types: Vec<u32> = serde_json::from_value(case["type_ids"].clone()).unwrap();
-        let offsets: Vec<(usize, usize)> = serde_json::from_value(case["offsets"].clone()).unwrap();
-        let word_ids: Vec<Option<u32>> = serde_json::from_value(case["word_ids"].clone()).unwrap();
-        assert_eq!(enc.tokens, tokens, "{what}: tokens");
-        assert_eq!(enc.ids, ids, "{what}: ids");
-        assert_eq!(enc.type_ids, types, "{what}: type ids");
-        assert_eq!(enc.offsets, offsets, "{what}: offsets (characters)");
-        assert_eq!(enc.word_ids, word_ids, "{what}: word ids");
-        assert_eq!(
-            enc.truncated,
-            case["truncated"].as_bool().unwrap(),
-            "{what}: truncated"
+    let golden: Vec<GoldenEncoding> = serde_json::from_str(&read("golden.json")).unwrap();
+    for case in golden {
+        let enc = tok.encode(&case.text, case.text_b.as_deref()).unwrap();
+        let what = format!(
+            "{source}: {:?}",
+            &case.text.chars().take(40).collect::<String>()
         );
+        assert_eq!(enc.tokens, case.tokens, "{what}: tokens");
+        assert_eq!(enc.ids, case.ids, "{what}: ids");
+        assert_eq!(enc.type_ids, case.type_ids, "{what}: type ids");
+        assert_eq!(enc.offsets, case.offsets, "{what}: offsets (characters)");
+        assert_eq!(enc.word_ids, case.word_ids, "{what}: word ids");
+        assert_eq!(enc.truncated, case.truncated, "{what}: truncated");
     }
 }
 

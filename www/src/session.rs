@@ -25,7 +25,8 @@ pub fn parameter_count(c: &BertConfig) -> u64 {
         c.num_hidden_layers as u64,
     );
     let embeddings = (v + c.max_position_embeddings as u64 + c.type_vocab_size as u64) * h + 2 * h;
-    let layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 4 * h;
+    // Attention (Q, K, V, output) and its LayerNorm, then the feed-forward pair and its LayerNorm.
+    let layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
     let head = h * h + h + 2 * h + v + if c.tie_word_embeddings { 0 } else { v * h };
     embeddings + l * layer + head
 }
@@ -144,5 +145,46 @@ impl Session {
 
     pub fn mask_token(&self) -> &str {
         self.pipeline.tokenizer.mask_token()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bert_burn::BertConfig;
+
+    use super::{MAX_PARAMETER_BYTES, check_fits, parameter_count};
+    use crate::backend::BackendInfo;
+
+    fn backend(max_binding_bytes: Option<u64>) -> BackendInfo {
+        BackendInfo {
+            kind: "webgpu".into(),
+            adapter: "test".into(),
+            fallback_reason: None,
+            max_binding_bytes,
+            software: false,
+        }
+    }
+
+    #[test]
+    fn bert_base_has_its_published_parameter_count() {
+        // transformers' BertForMaskedLM of the default config, tied: 109,514,298.
+        assert_eq!(parameter_count(&BertConfig::default()), 109_514_298);
+    }
+
+    #[test]
+    fn size_checks_refuse_what_the_page_or_gpu_cannot_hold() {
+        let base = BertConfig::default();
+        assert!(check_fits(&base, &backend(None)).is_ok());
+        let huge = BertConfig {
+            num_hidden_layers: 200,
+            ..base.clone()
+        };
+        assert!(parameter_count(&huge) * 4 > MAX_PARAMETER_BYTES);
+        let err = check_fits(&huge, &backend(None)).unwrap_err();
+        assert!(err.contains("too large for the browser"), "{err}");
+        // bert-base's word embeddings are 30522 × 768 × 4 bytes = 93.8 MB.
+        let err = check_fits(&base, &backend(Some(64 << 20))).unwrap_err();
+        assert!(err.contains("too large for this GPU"), "{err}");
+        assert!(check_fits(&base, &backend(Some(128 << 20))).is_ok());
     }
 }

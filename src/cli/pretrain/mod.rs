@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bert_burn::eval::{EvalOptions, EvalReport, evaluate_mlm};
+use bert_burn::pipeline::{VocabularyUse, check_vocabulary};
 use bert_burn::train::checkpoint::{Evaluation, LossPoint, save_rotating, write_checkpoint};
 use bert_burn::train::corpus::{InterleavedLines, corpus_files};
 use bert_burn::train::data::{BatchStream, Masking, Packer};
@@ -120,15 +121,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     };
     let max_len = model.config().max_position_embeddings;
     let tokenizer = BertTokenizer::from_json(tokenizer_json.as_bytes(), max_len)?;
-    // Training needs every row of the embeddings to be a token: the check loading makes
-    // (the tokenizer fits in the vocabulary) is not enough here.
-    if tokenizer.vocab_size() != model.config().vocab_size {
-        bail!(
-            "the tokenizer has {} tokens but the model's vocabulary is {}",
-            tokenizer.vocab_size(),
-            model.config().vocab_size
-        );
-    }
+    check_vocabulary(&tokenizer, model.config(), VocabularyUse::Training)?;
     let tokenizer_files = trained_tokenizer_files(&tokenizer_json, &tokenizer, max_len);
     let eval_text = match &args.eval_text {
         Some(p) => Some(read_to_string(p)?),

@@ -74,3 +74,39 @@ impl Location {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Location;
+
+    #[test]
+    fn hub_ids_urls_and_bad_input() {
+        let hub = |id: &str, revision: &str| Location::Hub {
+            id: id.into(),
+            revision: revision.into(),
+        };
+        assert_eq!(
+            Location::parse(" bert-base-uncased "),
+            Ok(hub("bert-base-uncased", "main"))
+        );
+        assert_eq!(
+            Location::parse("google/bert_uncased_L-2_H-128_A-2@v1.0"),
+            Ok(hub("google/bert_uncased_L-2_H-128_A-2", "v1.0"))
+        );
+        assert_eq!(
+            Location::parse("assets/"),
+            Ok(Location::Url("assets/".into()))
+        );
+        assert_eq!(
+            Location::parse("https://example.org/m"),
+            Ok(Location::Url("https://example.org/m/".into()))
+        );
+        for bad in ["", "   ", "a/b/c", "bad id", "x@rev with space", "-_/.x"] {
+            assert!(Location::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(
+            hub("a/b", "main").file_url("config.json"),
+            "https://huggingface.co/a/b/resolve/main/config.json"
+        );
+    }
+}

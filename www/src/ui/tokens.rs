@@ -154,3 +154,64 @@ pub fn render(container: &web_sys::Element, state: &TokenState) {
         let _ = container.append_child(&chip);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bert_burn::BertTokenizer;
+
+    use super::TokenState;
+
+    const TOKENIZER: &[u8] =
+        include_bytes!("../../../tests/fixtures/models/gelu-f32/tokenizer.json");
+
+    fn state(text: &str) -> TokenState {
+        let tokenizer = BertTokenizer::from_json(TOKENIZER, 64).unwrap();
+        let enc = tokenizer.encode(text, None).unwrap();
+        TokenState::new(&enc, tokenizer.mask_id(), tokenizer.mask_token())
+    }
+
+    #[test]
+    fn toggling_masks_a_word_and_back() {
+        let mut s = state("the cat sat");
+        let before = s.clone();
+        s.toggle(1, true);
+        assert_eq!(s.mask_positions(), vec![1]);
+        assert_eq!(s.tokens[1], s.mask_token);
+        s.toggle(1, true);
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn special_tokens_are_never_masked_or_filled() {
+        let mut s = state("the cat sat");
+        let last = s.len() - 1;
+        let before = s.clone();
+        s.toggle(0, false);
+        s.toggle(last, false);
+        s.fill(0, 7, "x");
+        assert_eq!(s, before, "[CLS] and [SEP] stay as they are");
+    }
+
+    #[test]
+    fn a_fill_replaces_the_mask_and_is_marked() {
+        let mut s = state("the [MASK] sat");
+        let at = s.mask_positions();
+        assert_eq!(at.len(), 1, "a typed mask is a mask");
+        s.fill(at[0], 42, "dog");
+        assert!(s.mask_positions().is_empty());
+        assert_eq!((s.ids[at[0]], s.tokens[at[0]].as_str()), (42, "dog"));
+        assert!(s.filled[at[0]]);
+        // A typed mask can be masked again after a fill.
+        s.toggle(at[0], false);
+        assert_eq!(s.mask_positions(), at);
+    }
+
+    #[test]
+    fn out_of_range_positions_change_nothing() {
+        let mut s = state("the cat");
+        let before = s.clone();
+        s.toggle(99, true);
+        s.fill(99, 1, "x");
+        assert_eq!(s, before);
+    }
+}
