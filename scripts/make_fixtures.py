@@ -13,6 +13,9 @@
 * golden/asset-top5.json: transformers' top-5 for the embedded model in assets/, after
   checking that it loads there with no missing, unexpected or mismatched keys and that
   `bert fill-mask` gives the same top-5 (`python scripts/make_fixtures.py asset`).
+* models/seq-cls, models/tok-cls and their goldens: task checkpoints (sequence and token
+  classification) and one AdamW step of sequence classification
+  (`python scripts/make_fixtures.py tasks`).
 
 Run: pip install -r scripts/requirements.txt && python scripts/make_fixtures.py
 """
@@ -303,6 +306,83 @@ def make_training_fixture():
     print(f"train step: loss {out['loss_before'].item():.5f} -> {out['loss_after'].item():.5f}, grad norm {norm:.3f}")
 
 
+TASK_TEXTS = [
+    ("the old man walked to the harbour.", None),
+    ("where is the station?", "it is round the corner."),
+    ("a much longer sentence, so that the batch is padded on the other texts.", None),
+]
+SEQUENCE_LABELS = ["negative", "neutral", "positive"]
+TOKEN_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def make_task_fixtures():
+    """Task checkpoints as transformers publishes them, built on the gelu-f32 encoder's shape:
+    models/seq-cls (BertForSequenceClassification, 3 labels, with a pooler) and models/tok-cls
+    (BertForTokenClassification, 5 BIO labels, no pooler), random weights; golden/<name>.safetensors
+    holds transformers' logits for TASK_TEXTS as one padded batch, and golden/classify-step.safetensors
+    one AdamW step of sequence classification (cross-entropy), as for the MLM step."""
+    from transformers import BertForSequenceClassification, BertForTokenClassification
+
+    base = ROOT / "models/gelu-f32"
+    config = json.loads((base / "config.json").read_text())
+    fast = BertTokenizerFast(tokenizer_file=str(base / "tokenizer.json"))
+    # A text without a pair must not get an empty second segment: encode them one by one.
+    rows = [fast(a, b) if b else fast(a) for a, b in TASK_TEXTS]
+    width = max(len(r["input_ids"]) for r in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        n = len(r["input_ids"])
+        ids[i, :n] = torch.tensor(r["input_ids"])
+        types[i, :n] = torch.tensor(r["token_type_ids"])
+        mask[i, :n] = 1
+    for seed, (name, cls, labels) in enumerate([("seq-cls", BertForSequenceClassification, SEQUENCE_LABELS),
+                                                ("tok-cls", BertForTokenClassification, TOKEN_LABELS)]):
+        cfg = BertConfig(**{k: v for k, v in config.items() if k not in ("architectures", "transformers_version")},
+                         id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+        torch.manual_seed(100 + seed)
+        model = cls(cfg)
+        randomise(model, 100 + seed)
+        out = ROOT / "models" / name
+        if out.exists():
+            shutil.rmtree(out)
+        model.save_pretrained(str(out))
+        shutil.copy(base / "tokenizer.json", out / "tokenizer.json")
+        shutil.copy(base / "tokenizer_config.json", out / "tokenizer_config.json")
+        ref = cls.from_pretrained(str(out), attn_implementation="eager").eval()
+        with torch.no_grad():
+            logits = ref(input_ids=ids, token_type_ids=types, attention_mask=mask).logits
+        save_file({"input_ids": ids.float(), "token_type_ids": types.float(), "attention_mask": mask.float(),
+                   "logits": logits.contiguous()}, str(ROOT / f"golden/{name}.safetensors"))
+        print(f"{name}: logits {tuple(logits.shape)}, keys {sorted(load_file(str(out / 'model.safetensors')).keys())[-4:]}")
+
+    # One AdamW step of sequence classification, deterministic (eval: no dropout).
+    model = BertForSequenceClassification.from_pretrained(str(ROOT / "models/seq-cls"),
+                                                          attn_implementation="eager").eval()
+    targets = torch.tensor([2, 0, 1])
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm.weight" in n]
+    decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm.weight" in n)]
+    optim = torch.optim.AdamW([{"params": decay, "weight_decay": TRAIN["weight_decay"]},
+                               {"params": no_decay, "weight_decay": 0.0}],
+                              lr=TRAIN["lr"], betas=TRAIN["betas"], eps=TRAIN["eps"])
+    step = {"labels": targets.float()}
+    loss = model(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=targets).loss
+    loss.backward()
+    step["loss_before"] = loss.detach().reshape(1)
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), TRAIN["max_grad_norm"])
+    step["grad_norm"] = norm.reshape(1)
+    optim.step()
+    for n, p in model.named_parameters():
+        step[f"param.{n}"] = p.detach().clone()
+    with torch.no_grad():
+        step["loss_after"] = model(input_ids=ids, token_type_ids=types, attention_mask=mask,
+                                   labels=targets).loss.reshape(1)
+    save_file({k: v.contiguous().float() for k, v in step.items()}, str(ROOT / "golden/classify-step.safetensors"))
+    print(f"classify step: loss {step['loss_before'].item():.5f} -> {step['loss_after'].item():.5f}, "
+          f"grad norm {norm:.3f}")
+
+
 ASSET_TEXTS = [
     ("it was a dark and stormy [MASK].", None),
     ("he took off his [MASK] and sat down by the fire.", None),
@@ -362,6 +442,9 @@ if __name__ == "__main__":
     import sys
     if sys.argv[1:] == ["asset"]:
         check_asset()
+        sys.exit(0)
+    if sys.argv[1:] == ["tasks"]:
+        make_task_fixtures()
         sys.exit(0)
     if sys.argv[1:] != ["train"]:
         make_tokenizer_fixture()

@@ -3,6 +3,8 @@
 //! Unknown keys are ignored; a missing key takes the default that `BertConfig` in
 //! transformers gives it, so any published BERT config loads as transformers would.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BertError, Result};
@@ -56,6 +58,20 @@ pub struct BertConfig {
     pub pad_token_id: Option<usize>,
     pub position_embedding_type: String,
     pub tie_word_embeddings: bool,
+    /// Task heads: label names by id (`"0": "negative"`), as transformers writes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id2label: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label2id: Option<BTreeMap<String, usize>>,
+    /// A count of labels without names (transformers accepts it as a keyword).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_labels: Option<usize>,
+    /// Only `single_label_classification` is supported (softmax over the labels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem_type: Option<String>,
+    /// Dropout before the classifier; `None`: `hidden_dropout_prob` (transformers' rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier_dropout: Option<f64>,
 }
 
 impl Default for BertConfig {
@@ -79,6 +95,11 @@ impl Default for BertConfig {
             pad_token_id: Some(0),
             position_embedding_type: "absolute".into(),
             tie_word_embeddings: true,
+            id2label: None,
+            label2id: None,
+            num_labels: None,
+            problem_type: None,
+            classifier_dropout: None,
         }
     }
 }
@@ -215,5 +236,99 @@ impl BertConfig {
 
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
+    }
+}
+
+/// What a checkpoint's head does, from its `architectures`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// `BertForMaskedLM` (and a bare `BertModel`): fill-mask.
+    MaskedLm,
+    /// `BertForSequenceClassification`: one label per text (or pair).
+    Sequence,
+    /// `BertForTokenClassification`: one label per token.
+    Token,
+}
+
+impl BertConfig {
+    /// The task of the checkpoint's head, from the first architecture transformers names.
+    pub fn task(&self) -> Task {
+        match self.architectures.first().map(String::as_str) {
+            Some("BertForSequenceClassification") => Task::Sequence,
+            Some("BertForTokenClassification") => Task::Token,
+            _ => Task::MaskedLm,
+        }
+    }
+
+    /// The label names in id order: `id2label` (its keys must be 0..n), else `num_labels`
+    /// names `LABEL_i`, else transformers' default of two.
+    pub fn labels(&self) -> Result<Vec<String>> {
+        let Some(map) = &self.id2label else {
+            let n = self.num_labels.unwrap_or(2);
+            return Ok((0..n).map(|i| format!("LABEL_{i}")).collect());
+        };
+        let mut labels = vec![None; map.len()];
+        for (key, name) in map {
+            let id = key
+                .parse::<usize>()
+                .ok()
+                .filter(|&id| id < labels.len())
+                .ok_or_else(|| {
+                    BertError::Config(format!(
+                        "id2label has the key `{key}`: keys must be the ids 0..{}",
+                        map.len()
+                    ))
+                })?;
+            labels[id] = Some(name.clone());
+        }
+        Ok(labels.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// This config with `labels` as its label set, for a new classifier of `task`
+    /// (`id2label`, `label2id`, `architectures` and `problem_type` as transformers saves them).
+    pub fn with_labels(&self, task: Task, labels: &[String]) -> Self {
+        let architecture = match task {
+            Task::Sequence => "BertForSequenceClassification",
+            Task::Token => "BertForTokenClassification",
+            Task::MaskedLm => "BertForMaskedLM",
+        };
+        Self {
+            architectures: vec![architecture.into()],
+            id2label: Some(
+                labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (i.to_string(), l.clone()))
+                    .collect(),
+            ),
+            label2id: Some(
+                labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.clone(), i))
+                    .collect(),
+            ),
+            num_labels: None,
+            problem_type: (task == Task::Sequence).then(|| "single_label_classification".into()),
+            ..self.clone()
+        }
+    }
+
+    /// Checks what a classification head needs: at least one label, single-label only.
+    pub fn validate_labels(&self) -> Result<usize> {
+        let labels = self.labels()?;
+        if labels.is_empty() || labels.len() > 100_000 {
+            return Err(BertError::Config(format!(
+                "a classifier needs between 1 and 100000 labels, the config has {}",
+                labels.len()
+            )));
+        }
+        match self.problem_type.as_deref() {
+            None | Some("single_label_classification") => Ok(labels.len()),
+            Some(other) => Err(BertError::Config(format!(
+                "problem_type `{other}` is not supported: only single_label_classification (one label per text or token)"
+            ))),
+        }
     }
 }

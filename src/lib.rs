@@ -3,6 +3,7 @@
 //! through wgpu (WebGPU in the browser).
 
 pub mod checkpoint;
+pub mod classifier;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -13,7 +14,8 @@ pub mod pipeline;
 pub mod tokenizer;
 pub mod train;
 
-pub use config::BertConfig;
+pub use classifier::{Classifier, ClassifierPipeline};
+pub use config::{BertConfig, Task};
 pub use error::{BertError, Result};
 pub use model::BertForMaskedLM;
 pub use pipeline::Pipeline;

@@ -1,4 +1,4 @@
-//! `bert`: fill-mask, dump, convert, benchmark, train and evaluate BERT checkpoints
+//! `bert`: fill-mask, classify, dump, convert, benchmark, train and evaluate BERT checkpoints
 //! from the command line. Each command lives in `cli/`; this file only dispatches.
 
 mod cli;
@@ -32,6 +32,10 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Time the forward pass (batch 1) of a checkpoint.
     Bench(cli::bench::BenchArgs),
+    /// Label a text (sequence classifier) or its tokens (token classifier).
+    Classify(cli::classify::ClassifyArgs),
+    /// Train a sequence classifier from any BERT checkpoint on `label<TAB>text` lines.
+    FinetuneClassifier(cli::finetune_classifier::FinetuneClassifierArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -43,6 +47,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pretrain(args) => cli::pretrain::run(args),
         Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Classify(args) => cli::classify::run(args),
+        Command::FinetuneClassifier(args) => cli::finetune_classifier::run(args),
     }
 }
 

@@ -59,6 +59,20 @@ pub fn check_vocabulary(
     )))
 }
 
+/// Builds the tokenizer from its files and checks it against the model's vocabulary.
+pub fn tokenizer_for(config: &BertConfig, files: TokenizerFiles<'_>) -> Result<BertTokenizer> {
+    let max_len = config.max_position_embeddings;
+    let tokenizer = match files {
+        TokenizerFiles::Json(bytes) => BertTokenizer::from_json(bytes, max_len)?,
+        TokenizerFiles::Vocab {
+            vocab_txt,
+            tokenizer_config,
+        } => BertTokenizer::from_vocab(vocab_txt, tokenizer_config, max_len)?,
+    };
+    check_vocabulary(&tokenizer, config, VocabularyUse::Inference)?;
+    Ok(tokenizer)
+}
+
 impl Pipeline {
     /// Builds everything from the files' contents, checking that they belong together.
     pub fn from_bytes(
@@ -68,15 +82,13 @@ impl Pipeline {
         device: Device,
     ) -> Result<Self> {
         let config = BertConfig::from_json(config_json)?;
-        let max_len = config.max_position_embeddings;
-        let tokenizer = match tokenizer {
-            TokenizerFiles::Json(bytes) => BertTokenizer::from_json(bytes, max_len)?,
-            TokenizerFiles::Vocab {
-                vocab_txt,
-                tokenizer_config,
-            } => BertTokenizer::from_vocab(vocab_txt, tokenizer_config, max_len)?,
-        };
-        check_vocabulary(&tokenizer, &config, VocabularyUse::Inference)?;
+        if config.task() != crate::config::Task::MaskedLm {
+            return Err(BertError::Config(format!(
+                "this is a {} checkpoint, not a masked-LM one: classify with it (`bert classify`) instead of filling masks",
+                config.architectures.first().map_or("task", String::as_str)
+            )));
+        }
+        let tokenizer = tokenizer_for(&config, tokenizer)?;
         let model = checkpoint::load_with_config(&config, weights, &device)?;
         Ok(Self {
             model,

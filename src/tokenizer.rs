@@ -11,7 +11,7 @@ use tokenizers::{AddedToken, EncodeInput, Tokenizer, TruncationParams};
 use crate::error::{BertError, Result};
 
 /// A tokenized input, with offsets in Unicode scalar values (as Python reports them).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Encoding {
     pub tokens: Vec<String>,
     pub ids: Vec<u32>,

@@ -7,7 +7,9 @@ use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
 use crate::pipeline::TokenizerFiles;
 
-use super::{StoreDtype, to_safetensors};
+use super::{StoreDtype, named_to_safetensors};
+use crate::config::BertConfig;
+use crate::model::init::NamedTensor;
 
 pub const CONFIG: &str = "config.json";
 pub const WEIGHTS: &str = "model.safetensors";
@@ -118,9 +120,20 @@ impl CheckpointFiles {
         dtype: StoreDtype,
         tokenizer: &CheckpointFiles,
     ) -> Result<Self> {
+        Self::from_named(model.config(), model.named_tensors(), dtype, tokenizer).await
+    }
+
+    /// Any model given as its config and named parameters (a task model's
+    /// `named_tensors`), with `tokenizer`'s files alongside.
+    pub async fn from_named(
+        config: &BertConfig,
+        named: Vec<NamedTensor>,
+        dtype: StoreDtype,
+        tokenizer: &CheckpointFiles,
+    ) -> Result<Self> {
         let mut files = Self::new();
-        files.insert(CONFIG, model.config().to_json().into_bytes());
-        files.insert(WEIGHTS, to_safetensors(model, dtype).await?);
+        files.insert(CONFIG, config.to_json().into_bytes());
+        files.insert(WEIGHTS, named_to_safetensors(named, dtype).await?);
         for (name, bytes) in tokenizer.tokenizer_only().files {
             files.insert(name, bytes);
         }

@@ -3,9 +3,11 @@
 
 pub mod files;
 mod safetensors_io;
+mod task;
 
 pub use files::{CheckpointFiles, TOKENIZER_FILES};
 pub use safetensors_io::{HostTensor, SafetensorsFile, StoreDtype, write_safetensors};
+pub use task::{HeadWeights, load_sequence_classifier, load_token_classifier};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -13,11 +15,11 @@ use crate::config::BertConfig;
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
 use crate::model::checkpoint_tensors::checkpoint_tensors;
-use crate::model::init::{ParamKind, WeightSource};
+use crate::model::init::{NamedTensor, ParamKind, WeightSource};
 
 /// Serves tensors from a safetensors file to [`BertForMaskedLM::from_source`],
 /// accepting the spellings checkpoints use in the wild.
-struct CheckpointSource<'a> {
+pub(crate) struct CheckpointSource<'a> {
     file: &'a SafetensorsFile<'a>,
     device: Device,
 }
@@ -68,8 +70,12 @@ fn find<'n>(file: &SafetensorsFile<'_>, name: &str, tried: &'n [String]) -> Resu
 /// tensor the config implies exists, with the implied shape and a floating-point dtype.
 /// A config that disagrees with its checkpoint (a wrong `num_hidden_layers`, `hidden_size`,
 /// `vocab_size`…) is an error naming the field, not an allocation of whatever it claims.
-fn check_header(config: &BertConfig, file: &SafetensorsFile<'_>) -> Result<()> {
-    for (name, shape) in checkpoint_tensors(config) {
+fn check_header(
+    config: &BertConfig,
+    file: &SafetensorsFile<'_>,
+    expected: impl Iterator<Item = (String, Vec<usize>)>,
+) -> Result<()> {
+    for (name, shape) in expected {
         let tried = candidates(&name);
         let found = match find(file, &name, &tried) {
             Ok(found) => found,
@@ -146,7 +152,7 @@ pub fn load_with_config(
     device: &Device,
 ) -> Result<BertForMaskedLM> {
     let file = SafetensorsFile::parse(safetensors)?;
-    check_header(config, &file)?;
+    check_header(config, &file, checkpoint_tensors(config))?;
     let mut source = CheckpointSource {
         file: &file,
         device: device.clone(),
@@ -157,8 +163,12 @@ pub fn load_with_config(
 /// Reads every parameter back to the host (asynchronously, as WebGPU requires) and
 /// serialises it in Hugging Face's layout, loadable by `BertForMaskedLM.from_pretrained`.
 pub async fn to_safetensors(model: &BertForMaskedLM, dtype: StoreDtype) -> Result<Vec<u8>> {
+    named_to_safetensors(model.named_tensors(), dtype).await
+}
+
+/// Serialises named parameters (any model's `named_tensors`), read back in one transaction.
+pub async fn named_to_safetensors(named: Vec<NamedTensor>, dtype: StoreDtype) -> Result<Vec<u8>> {
     // One read for every tensor: on a GPU each read waits for the device.
-    let named = model.named_tensors();
     let mut read = burn::tensor::Transaction::default();
     let mut names = Vec::with_capacity(named.len());
     for (name, shape, tensor) in named {

@@ -1,10 +1,12 @@
 //! The `bert` commands, one file each with its `clap::Args`; `main.rs` only dispatches.
 
 pub mod bench;
+pub mod classify;
 pub mod convert;
 pub mod dump;
 pub mod eval;
 pub mod fill_mask;
+pub mod finetune_classifier;
 pub mod pretrain;
 pub mod progress;
 pub mod train_tokenizer;

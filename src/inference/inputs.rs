@@ -29,7 +29,16 @@ pub fn make_inputs(
     pad_id: u32,
     device: &Device,
 ) -> Result<InputTensors> {
-    let cfg = model.config();
+    inputs_for(model.config(), sequences, pad_id, device)
+}
+
+/// [`make_inputs`] for any model of `cfg` (the task models too).
+pub fn inputs_for(
+    cfg: &crate::config::BertConfig,
+    sequences: &[(&[u32], &[u32])],
+    pad_id: u32,
+    device: &Device,
+) -> Result<InputTensors> {
     let seq = sequences
         .iter()
         .map(|(ids, _)| ids.len())

@@ -4,14 +4,19 @@
 //! WebGPU allows in the browser; softmax and top-k then run on the host.
 
 mod analysis;
+mod classify;
 mod fill;
 mod forward;
 mod inputs;
 
 pub use analysis::{Analysis, analyze};
+pub use classify::{
+    LabelScore, SequenceClassification, TokenClassification, TokenLabel, classify_sequence,
+    classify_tokens,
+};
 pub use fill::{FillStep, fill_iteratively, fill_mask, fill_most_confident};
 pub use forward::{HostForward, forward_host, logits_at, logits_at_rows};
-pub use inputs::{InputTensors, LabelledRows, make_inputs};
+pub use inputs::{InputTensors, LabelledRows, inputs_for, make_inputs};
 
 use serde::{Deserialize, Serialize};
 

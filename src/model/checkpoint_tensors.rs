@@ -8,6 +8,34 @@ use crate::config::BertConfig;
 /// checked against before anything is allocated. Lazy, because a config may claim any
 /// number of layers.
 pub fn checkpoint_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
+    encoder_tensors(config).chain(mlm_head_tensors(config))
+}
+
+/// What a task model asks for: the encoder, the pooler (sequence classification), and
+/// the `classifier` of `labels` outputs.
+pub fn task_tensors(
+    config: &BertConfig,
+    pooler: bool,
+    labels: usize,
+) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
+    let h = config.hidden_size;
+    let pooler = pooler.then(|| pooler_tensors(h)).into_iter().flatten();
+    encoder_tensors(config).chain(pooler).chain([
+        ("classifier.weight".to_string(), vec![labels, h]),
+        ("classifier.bias".to_string(), vec![labels]),
+    ])
+}
+
+/// `bert.pooler.dense`.
+pub fn pooler_tensors(h: usize) -> [(String, Vec<usize>); 2] {
+    [
+        ("bert.pooler.dense.weight".to_string(), vec![h, h]),
+        ("bert.pooler.dense.bias".to_string(), vec![h]),
+    ]
+}
+
+/// The embeddings and layers (`bert.embeddings.*`, `bert.encoder.*`).
+pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
     let (h, i) = (config.hidden_size, config.intermediate_size);
     let linear = |p: String, d_in: usize, d_out: usize| {
         [
@@ -51,6 +79,24 @@ pub fn checkpoint_tensors(config: &BertConfig) -> impl Iterator<Item = (String, 
             .chain(linear(format!("{p}.output.dense"), i, h))
             .chain(norm(format!("{p}.output.LayerNorm")))
     });
+    embeddings.chain(layers)
+}
+
+/// The masked-LM head (`cls.predictions.*`).
+fn mlm_head_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
+    let h = config.hidden_size;
+    let linear = |p: String, d_in: usize, d_out: usize| {
+        [
+            (format!("{p}.weight"), vec![d_out, d_in]),
+            (format!("{p}.bias"), vec![d_out]),
+        ]
+    };
+    let norm = move |p: String| {
+        [
+            (format!("{p}.weight"), vec![h]),
+            (format!("{p}.bias"), vec![h]),
+        ]
+    };
     let (decoder, bias) = if config.tie_word_embeddings {
         (None, "cls.predictions.bias")
     } else {
@@ -62,12 +108,11 @@ pub fn checkpoint_tensors(config: &BertConfig) -> impl Iterator<Item = (String, 
             "cls.predictions.decoder.bias",
         )
     };
-    let head = decoder
+    decoder
         .into_iter()
         .chain(linear("cls.predictions.transform.dense".into(), h, h))
         .chain(norm("cls.predictions.transform.LayerNorm".into()))
-        .chain([(bias.to_string(), vec![config.vocab_size])]);
-    embeddings.chain(layers).chain(head)
+        .chain([(bias.to_string(), vec![config.vocab_size])])
 }
 
 #[cfg(test)]
@@ -120,6 +165,40 @@ mod tests {
             BertForMaskedLM::from_source(&config, &mut src).unwrap();
             let listed: Vec<_> = checkpoint_tensors(&config).collect();
             assert_eq!(listed, src.asked, "tie_word_embeddings: {tied}");
+        }
+    }
+
+    #[test]
+    fn task_tensors_are_exactly_what_the_task_models_ask_for() {
+        use crate::config::Task;
+        use crate::model::{BertForSequenceClassification, BertForTokenClassification};
+        let labels = ["a", "b", "c"].map(String::from);
+        for task in [Task::Sequence, Task::Token] {
+            let config = BertConfig {
+                vocab_size: 11,
+                hidden_size: 8,
+                num_hidden_layers: 2,
+                num_attention_heads: 2,
+                intermediate_size: 12,
+                max_position_embeddings: 7,
+                ..BertConfig::default()
+            }
+            .with_labels(task, &labels);
+            let mut src = Recording {
+                init: RandomInit {
+                    std: 0.02,
+                    device: crate::device::cpu(),
+                },
+                asked: Vec::new(),
+            };
+            let pooler = task == Task::Sequence;
+            if pooler {
+                BertForSequenceClassification::from_source(&config, &mut src).unwrap();
+            } else {
+                BertForTokenClassification::from_source(&config, &mut src).unwrap();
+            }
+            let listed: Vec<_> = task_tensors(&config, pooler, 3).collect();
+            assert_eq!(listed, src.asked, "{task:?}");
         }
     }
 }

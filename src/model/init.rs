@@ -12,6 +12,7 @@ use super::embeddings::BertEmbeddings;
 use super::head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
 use super::layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
 use super::layer_norm::LayerNorm;
+use super::pooler::BertPooler;
 use crate::config::BertConfig;
 use crate::error::Result;
 
@@ -61,7 +62,12 @@ impl WeightSource for RandomInit {
     }
 }
 
-fn linear<S: WeightSource>(src: &mut S, prefix: &str, d_in: usize, d_out: usize) -> Result<Linear> {
+pub(crate) fn linear<S: WeightSource>(
+    src: &mut S,
+    prefix: &str,
+    d_in: usize,
+    d_out: usize,
+) -> Result<Linear> {
     // Checkpoints store `[out, in]` (torch); Burn's Linear multiplies by `[in, out]`.
     let weight = src.tensor(
         &format!("{prefix}.weight"),
@@ -97,9 +103,13 @@ fn embedding<S: WeightSource>(
     })
 }
 
-impl BertForMaskedLM {
-    /// Builds the model, asking `src` for every tensor by its Hugging Face name.
-    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
+impl BertModel {
+    /// The encoder (`bert.*`), with `bert.pooler.dense` when `add_pooling_layer`.
+    pub fn from_source<S: WeightSource>(
+        config: &BertConfig,
+        src: &mut S,
+        add_pooling_layer: bool,
+    ) -> Result<Self> {
         config.validate()?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
@@ -171,7 +181,28 @@ impl BertForMaskedLM {
                 },
             });
         }
+        let pooler = if add_pooling_layer {
+            Some(BertPooler {
+                dense: linear(src, "bert.pooler.dense", h, h)?,
+            })
+        } else {
+            None
+        };
+        Ok(BertModel {
+            embeddings,
+            encoder: BertEncoder { layer: layers },
+            pooler,
+        })
+    }
+}
 
+impl BertForMaskedLM {
+    /// Builds the model, asking `src` for every tensor by its Hugging Face name.
+    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
+        let bert = BertModel::from_source(config, src, false)?;
+        let h = config.hidden_size;
+        let eps = config.layer_norm_eps;
+        let act = config.act();
         let decoder = if config.tie_word_embeddings {
             None
         } else {
@@ -205,10 +236,7 @@ impl BertForMaskedLM {
         };
 
         Ok(BertForMaskedLM {
-            bert: BertModel {
-                embeddings,
-                encoder: BertEncoder { layer: layers },
-            },
+            bert,
             cls,
             config: config.clone(),
         })
@@ -226,75 +254,93 @@ impl BertForMaskedLM {
     /// Every parameter under its Hugging Face name, flattened, with its HF shape
     /// (Linear weights back in torch's `[out, in]`). Tied weights appear once, as
     /// transformers 5 writes them.
-    pub fn named_tensors(&self) -> Vec<(String, Vec<usize>, Tensor<1>)> {
-        fn flat<const D: usize>(name: String, t: Tensor<D>) -> (String, Vec<usize>, Tensor<1>) {
-            let shape = t.dims().to_vec();
-            let n = shape.iter().product::<usize>();
-            (name, shape, t.reshape([n]))
-        }
-        let mut out = Vec::new();
-        let mut linears: Vec<(String, &Linear)> = Vec::new();
-        let mut norms: Vec<(String, &LayerNorm)> = Vec::new();
-
-        let emb = &self.bert.embeddings;
-        out.push(flat(
-            "bert.embeddings.word_embeddings.weight".into(),
-            emb.word_embeddings.weight.val(),
-        ));
-        out.push(flat(
-            "bert.embeddings.position_embeddings.weight".into(),
-            emb.position_embeddings.weight.val(),
-        ));
-        out.push(flat(
-            "bert.embeddings.token_type_embeddings.weight".into(),
-            emb.token_type_embeddings.weight.val(),
-        ));
-        norms.push(("bert.embeddings.LayerNorm".into(), &emb.layer_norm));
-        for (i, layer) in self.bert.encoder.layer.iter().enumerate() {
-            let p = format!("bert.encoder.layer.{i}");
-            let sa = &layer.attention.self_attention;
-            linears.push((format!("{p}.attention.self.query"), &sa.query));
-            linears.push((format!("{p}.attention.self.key"), &sa.key));
-            linears.push((format!("{p}.attention.self.value"), &sa.value));
-            linears.push((
-                format!("{p}.attention.output.dense"),
-                &layer.attention.output.dense,
-            ));
-            norms.push((
-                format!("{p}.attention.output.LayerNorm"),
-                &layer.attention.output.layer_norm,
-            ));
-            linears.push((format!("{p}.intermediate.dense"), &layer.intermediate.dense));
-            linears.push((format!("{p}.output.dense"), &layer.output.dense));
-            norms.push((format!("{p}.output.LayerNorm"), &layer.output.layer_norm));
-        }
+    pub fn named_tensors(&self) -> Vec<NamedTensor> {
+        let mut named = NamedTensors::default();
+        named.encoder(&self.bert);
         let head = &self.cls.predictions;
-        linears.push((
-            "cls.predictions.transform.dense".into(),
-            &head.transform.dense,
-        ));
-        norms.push((
-            "cls.predictions.transform.LayerNorm".into(),
+        named.linear("cls.predictions.transform.dense", &head.transform.dense);
+        named.norm(
+            "cls.predictions.transform.LayerNorm",
             &head.transform.layer_norm,
-        ));
+        );
         if let Some(decoder) = &head.decoder {
             // Untied, transformers 5 writes the decoder's weight and bias as well.
-            out.push(flat("cls.predictions.decoder.weight".into(), decoder.val()));
-            out.push(flat("cls.predictions.decoder.bias".into(), head.bias.val()));
+            named.tensor("cls.predictions.decoder.weight", decoder.val());
+            named.tensor("cls.predictions.decoder.bias", head.bias.val());
         }
+        named.tensor("cls.predictions.bias", head.bias.val());
+        named.0
+    }
+}
 
-        for (name, lin) in linears {
-            out.push(flat(format!("{name}.weight"), lin.weight.val().transpose()));
-            if let Some(b) = &lin.bias {
-                out.push(flat(format!("{name}.bias"), b.val()));
-            }
+/// A parameter under its Hugging Face name, with its HF shape, flattened.
+pub type NamedTensor = (String, Vec<usize>, Tensor<1>);
+
+/// Collects parameters under their Hugging Face names.
+#[derive(Default)]
+pub(crate) struct NamedTensors(pub Vec<NamedTensor>);
+
+impl NamedTensors {
+    pub fn tensor<const D: usize>(&mut self, name: &str, t: Tensor<D>) {
+        let shape = t.dims().to_vec();
+        let n = shape.iter().product::<usize>();
+        self.0.push((name.to_string(), shape, t.reshape([n])));
+    }
+
+    /// `{prefix}.weight` in torch's `[out, in]` and `{prefix}.bias`.
+    pub fn linear(&mut self, prefix: &str, lin: &Linear) {
+        self.tensor(&format!("{prefix}.weight"), lin.weight.val().transpose());
+        if let Some(b) = &lin.bias {
+            self.tensor(&format!("{prefix}.bias"), b.val());
         }
-        for (name, norm) in norms {
-            out.push(flat(format!("{name}.weight"), norm.gamma.val()));
-            out.push(flat(format!("{name}.bias"), norm.beta.val()));
+    }
+
+    pub fn norm(&mut self, prefix: &str, norm: &LayerNorm) {
+        self.tensor(&format!("{prefix}.weight"), norm.gamma.val());
+        self.tensor(&format!("{prefix}.bias"), norm.beta.val());
+    }
+
+    /// Everything under `bert.`: embeddings, layers, and the pooler if there is one.
+    pub fn encoder(&mut self, bert: &BertModel) {
+        let emb = &bert.embeddings;
+        let e = "bert.embeddings";
+        self.tensor(
+            &format!("{e}.word_embeddings.weight"),
+            emb.word_embeddings.weight.val(),
+        );
+        self.tensor(
+            &format!("{e}.position_embeddings.weight"),
+            emb.position_embeddings.weight.val(),
+        );
+        self.tensor(
+            &format!("{e}.token_type_embeddings.weight"),
+            emb.token_type_embeddings.weight.val(),
+        );
+        self.norm(&format!("{e}.LayerNorm"), &emb.layer_norm);
+        for (i, layer) in bert.encoder.layer.iter().enumerate() {
+            let p = format!("bert.encoder.layer.{i}");
+            let sa = &layer.attention.self_attention;
+            self.linear(&format!("{p}.attention.self.query"), &sa.query);
+            self.linear(&format!("{p}.attention.self.key"), &sa.key);
+            self.linear(&format!("{p}.attention.self.value"), &sa.value);
+            self.linear(
+                &format!("{p}.attention.output.dense"),
+                &layer.attention.output.dense,
+            );
+            self.norm(
+                &format!("{p}.attention.output.LayerNorm"),
+                &layer.attention.output.layer_norm,
+            );
+            self.linear(
+                &format!("{p}.intermediate.dense"),
+                &layer.intermediate.dense,
+            );
+            self.linear(&format!("{p}.output.dense"), &layer.output.dense);
+            self.norm(&format!("{p}.output.LayerNorm"), &layer.output.layer_norm);
         }
-        out.push(flat("cls.predictions.bias".into(), head.bias.val()));
-        out
+        if let Some(pooler) = &bert.pooler {
+            self.linear("bert.pooler.dense", &pooler.dense);
+        }
     }
 }
 

@@ -154,6 +154,15 @@ impl MlmTrainer {
         device: &Device,
     ) -> Result<(BertForMaskedLM, StepReport)> {
         let loss = mlm_loss(&model, batch, pad_id, device)?;
+        self.step_on_loss(model, loss).await
+    }
+
+    /// One optimizer step of any model (masked LM or a task head) on its `loss`.
+    pub async fn step_on_loss<M: Module>(
+        &mut self,
+        model: M,
+        loss: Tensor<1>,
+    ) -> Result<(M, StepReport)> {
         let grads = loss.backward();
         let mut grads = GradientsParams::from_grads(grads, &model);
         if let Some(max_norm) = self.config.max_grad_norm {
