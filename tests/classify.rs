@@ -13,39 +13,14 @@ use bert_burn::train::classify::{
     EncodedExample, label_set, parse_labelled, sequence_classification_loss,
 };
 use bert_burn::{Classifier, ClassifierPipeline, Pipeline, Task, device};
-use common::train_step::{assert_adam_step, assert_rel, train_step_config};
+use common::train_step::{
+    assert_adam_step, assert_rel, encoding_of, golden_rows, train_step_config,
+};
 use common::*;
 
 fn load(name: &str) -> ClassifierPipeline {
     ClassifierPipeline::load_dir(&model_dir(name), device::cpu())
         .unwrap_or_else(|e| panic!("loading {name}: {e}"))
-}
-
-/// The golden batch's rows, unpadded: ids and type ids.
-fn golden_rows(golden: &Golden) -> Vec<(Vec<u32>, Vec<u32>)> {
-    let (shape, ids) = golden.get("input_ids");
-    let (_, types) = golden.get("token_type_ids");
-    let (_, mask) = golden.get("attention_mask");
-    let seq = shape[1];
-    (0..shape[0])
-        .map(|b| {
-            let n = mask[b * seq..(b + 1) * seq]
-                .iter()
-                .filter(|&&m| m == 1.0)
-                .count();
-            let take = |v: &[f32]| v[b * seq..b * seq + n].iter().map(|&x| x as u32).collect();
-            (take(&ids), take(&types))
-        })
-        .collect()
-}
-
-fn encoding(ids: &[u32], types: &[u32]) -> bert_burn::Encoding {
-    bert_burn::Encoding {
-        tokens: ids.iter().map(|i| i.to_string()).collect(),
-        ids: ids.to_vec(),
-        type_ids: types.to_vec(),
-        ..Default::default()
-    }
 }
 
 #[test]
@@ -60,12 +35,12 @@ fn sequence_classifier_matches_transformers() {
     );
     let golden = Golden::open("seq-cls");
     let (_, expected) = golden.get("logits");
-    let rows = golden_rows(&golden);
+    let rows = golden_rows(|n| golden.get(n));
     let labels = 3;
     for (b, (ids, types)) in rows.iter().enumerate() {
         let out = pollster::block_on(classify_sequence(
             model,
-            &encoding(ids, types),
+            &encoding_of(ids, types),
             p.tokenizer.pad_id(),
             true,
             &p.device,
@@ -100,10 +75,10 @@ fn token_classifier_matches_transformers() {
     let golden = Golden::open("tok-cls");
     let (shape, expected) = golden.get("logits");
     let (seq, labels) = (shape[1], shape[2]);
-    for (b, (ids, types)) in golden_rows(&golden).iter().enumerate() {
+    for (b, (ids, types)) in golden_rows(|n| golden.get(n)).iter().enumerate() {
         let out = pollster::block_on(classify_tokens(
             model,
-            &encoding(ids, types),
+            &encoding_of(ids, types),
             p.tokenizer.pad_id(),
             false,
             &p.device,
@@ -134,7 +109,7 @@ fn param<'a>(named: &'a [NamedTensor], name: &str) -> &'a NamedTensor {
 #[test]
 fn one_adamw_step_of_sequence_classification_matches_pytorch() {
     let golden = Golden::open("classify-step");
-    let rows = golden_rows(&Golden::open("seq-cls"));
+    let rows = golden_rows(|n| Golden::open("seq-cls").get(n));
     let (_, targets) = golden.get("labels");
     let dev = device::cpu().autodiff();
     let p = ClassifierPipeline::load_dir(&model_dir("seq-cls"), dev.clone()).unwrap();

@@ -92,21 +92,19 @@ async fn read(
     Ok((logits, attentions))
 }
 
-fn encoding_inputs(
+/// The model's labels and one encoded text as input tensors.
+fn prepare(
     config: &BertConfig,
     encoding: &Encoding,
     pad_id: u32,
     device: &Device,
-) -> Result<super::InputTensors> {
+) -> Result<(Vec<String>, super::InputTensors)> {
     if encoding.ids.is_empty() {
         return Err(BertError::Input("the text is empty".into()));
     }
-    inputs_for(
-        config,
-        &[(&encoding.ids, &encoding.type_ids)],
-        pad_id,
-        device,
-    )
+    let sequence = [(&encoding.ids[..], &encoding.type_ids[..])];
+    let inputs = inputs_for(config, &sequence, pad_id, device)?;
+    Ok((config.labels()?, inputs))
 }
 
 /// Every label's probability for one encoded text (or pair).
@@ -117,8 +115,7 @@ pub async fn classify_sequence(
     attentions: bool,
     device: &Device,
 ) -> Result<SequenceClassification> {
-    let labels = model.config().labels()?;
-    let inputs = encoding_inputs(model.config(), encoding, pad_id, device)?;
+    let (labels, inputs) = prepare(model.config(), encoding, pad_id, device)?;
     let out = model.forward(
         inputs.input_ids,
         inputs.token_type_ids,
@@ -141,8 +138,7 @@ pub async fn classify_tokens(
     attentions: bool,
     device: &Device,
 ) -> Result<TokenClassification> {
-    let labels = model.config().labels()?;
-    let inputs = encoding_inputs(model.config(), encoding, pad_id, device)?;
+    let (labels, inputs) = prepare(model.config(), encoding, pad_id, device)?;
     let out = model.forward(
         inputs.input_ids,
         inputs.token_type_ids,

@@ -20,35 +20,35 @@ pub fn task_tensors(
 ) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
     let h = config.hidden_size;
     let pooler = pooler.then(|| pooler_tensors(h)).into_iter().flatten();
-    encoder_tensors(config).chain(pooler).chain([
-        ("classifier.weight".to_string(), vec![labels, h]),
-        ("classifier.bias".to_string(), vec![labels]),
-    ])
+    encoder_tensors(config)
+        .chain(pooler)
+        .chain(linear("classifier".into(), h, labels))
 }
 
 /// `bert.pooler.dense`.
 pub fn pooler_tensors(h: usize) -> [(String, Vec<usize>); 2] {
+    linear("bert.pooler.dense".into(), h, h)
+}
+
+/// A Linear's weight (torch's `[out, in]`) and bias.
+fn linear(p: String, d_in: usize, d_out: usize) -> [(String, Vec<usize>); 2] {
     [
-        ("bert.pooler.dense.weight".to_string(), vec![h, h]),
-        ("bert.pooler.dense.bias".to_string(), vec![h]),
+        (format!("{p}.weight"), vec![d_out, d_in]),
+        (format!("{p}.bias"), vec![d_out]),
+    ]
+}
+
+/// A LayerNorm's weight and bias.
+fn norm(p: String, h: usize) -> [(String, Vec<usize>); 2] {
+    [
+        (format!("{p}.weight"), vec![h]),
+        (format!("{p}.bias"), vec![h]),
     ]
 }
 
 /// The embeddings and layers (`bert.embeddings.*`, `bert.encoder.*`).
 pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
     let (h, i) = (config.hidden_size, config.intermediate_size);
-    let linear = |p: String, d_in: usize, d_out: usize| {
-        [
-            (format!("{p}.weight"), vec![d_out, d_in]),
-            (format!("{p}.bias"), vec![d_out]),
-        ]
-    };
-    let norm = move |p: String| {
-        [
-            (format!("{p}.weight"), vec![h]),
-            (format!("{p}.bias"), vec![h]),
-        ]
-    };
     let e = "bert.embeddings";
     let embeddings = [
         (
@@ -65,7 +65,7 @@ pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec
         ),
     ]
     .into_iter()
-    .chain(norm(format!("{e}.LayerNorm")));
+    .chain(norm(format!("{e}.LayerNorm"), h));
     let layers = (0..config.num_hidden_layers).flat_map(move |n| {
         let p = format!("bert.encoder.layer.{n}");
         let a = format!("{p}.attention");
@@ -74,10 +74,10 @@ pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec
             .chain(linear(format!("{a}.self.key"), h, h))
             .chain(linear(format!("{a}.self.value"), h, h))
             .chain(linear(format!("{a}.output.dense"), h, h))
-            .chain(norm(format!("{a}.output.LayerNorm")))
+            .chain(norm(format!("{a}.output.LayerNorm"), h))
             .chain(linear(format!("{p}.intermediate.dense"), h, i))
             .chain(linear(format!("{p}.output.dense"), i, h))
-            .chain(norm(format!("{p}.output.LayerNorm")))
+            .chain(norm(format!("{p}.output.LayerNorm"), h))
     });
     embeddings.chain(layers)
 }
@@ -85,18 +85,6 @@ pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec
 /// The masked-LM head (`cls.predictions.*`).
 fn mlm_head_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
     let h = config.hidden_size;
-    let linear = |p: String, d_in: usize, d_out: usize| {
-        [
-            (format!("{p}.weight"), vec![d_out, d_in]),
-            (format!("{p}.bias"), vec![d_out]),
-        ]
-    };
-    let norm = move |p: String| {
-        [
-            (format!("{p}.weight"), vec![h]),
-            (format!("{p}.bias"), vec![h]),
-        ]
-    };
     let (decoder, bias) = if config.tie_word_embeddings {
         (None, "cls.predictions.bias")
     } else {
@@ -111,7 +99,7 @@ fn mlm_head_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<us
     decoder
         .into_iter()
         .chain(linear("cls.predictions.transform.dense".into(), h, h))
-        .chain(norm("cls.predictions.transform.LayerNorm".into()))
+        .chain(norm("cls.predictions.transform.LayerNorm".into(), h))
         .chain([(bias.to_string(), vec![config.vocab_size])])
 }
 

@@ -39,13 +39,33 @@ pub struct BertForTokenClassification {
     pub config: BertConfig,
 }
 
+/// The encoder (with or without pooler) and a `classifier` for the config's labels.
+fn encoder_and_classifier<S: WeightSource>(
+    config: &BertConfig,
+    src: &mut S,
+    pooler: bool,
+) -> Result<(BertModel, Linear)> {
+    let labels = config.validate_labels()?;
+    let bert = BertModel::from_source(config, src, pooler)?;
+    let classifier = linear(src, "classifier", config.hidden_size, labels)?;
+    Ok((bert, classifier))
+}
+
+/// Their parameters under Hugging Face names, as `save_pretrained` writes them.
+fn named(bert: &BertModel, classifier: &Linear) -> Vec<NamedTensor> {
+    let mut named = NamedTensors::default();
+    named.encoder(bert);
+    named.linear("classifier", classifier);
+    named.0
+}
+
 impl BertForSequenceClassification {
     /// Builds the model (encoder, pooler, classifier) from `src` by Hugging Face names.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
-        let labels = config.validate_labels()?;
+        let (bert, classifier) = encoder_and_classifier(config, src, true)?;
         Ok(Self {
-            bert: BertModel::from_source(config, src, true)?,
-            classifier: linear(src, "classifier", config.hidden_size, labels)?,
+            bert,
+            classifier,
             config: config.clone(),
         })
     }
@@ -77,20 +97,17 @@ impl BertForSequenceClassification {
 
     /// Every parameter under its Hugging Face name (as `save_pretrained` writes them).
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        let mut named = NamedTensors::default();
-        named.encoder(&self.bert);
-        named.linear("classifier", &self.classifier);
-        named.0
+        named(&self.bert, &self.classifier)
     }
 }
 
 impl BertForTokenClassification {
     /// Builds the model (encoder without pooler, classifier) from `src`.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
-        let labels = config.validate_labels()?;
+        let (bert, classifier) = encoder_and_classifier(config, src, false)?;
         Ok(Self {
-            bert: BertModel::from_source(config, src, false)?,
-            classifier: linear(src, "classifier", config.hidden_size, labels)?,
+            bert,
+            classifier,
             config: config.clone(),
         })
     }
@@ -118,9 +135,6 @@ impl BertForTokenClassification {
     }
 
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        let mut named = NamedTensors::default();
-        named.encoder(&self.bert);
-        named.linear("classifier", &self.classifier);
-        named.0
+        named(&self.bert, &self.classifier)
     }
 }

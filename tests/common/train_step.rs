@@ -1,5 +1,5 @@
 //! The training case `scripts/make_fixtures.py` recorded with torch: its optimizer
-//! settings, its batch, and the relative comparison. Shared by the native test
+//! settings, its batch, and the relative comparison; the task heads' golden batches. Shared by the native test
 //! (tests/train.rs) and the browser test (www/tests/web.rs, through `#[path]`).
 #![allow(dead_code)]
 
@@ -116,5 +116,33 @@ pub fn assert_adam_step(
             "{what}: only {:.0} % of elements checked exactly",
             100.0 * share
         );
+    }
+}
+
+/// A golden batch's rows, unpadded: (ids, type ids); `get` reads a golden tensor by name.
+pub fn golden_rows(get: impl Fn(&str) -> (Vec<usize>, Vec<f32>)) -> Vec<(Vec<u32>, Vec<u32>)> {
+    let (shape, ids) = get("input_ids");
+    let (_, types) = get("token_type_ids");
+    let (_, mask) = get("attention_mask");
+    let seq = shape[1];
+    (0..shape[0])
+        .map(|b| {
+            let n = mask[b * seq..(b + 1) * seq]
+                .iter()
+                .filter(|&&m| m == 1.0)
+                .count();
+            let take = |v: &[f32]| v[b * seq..b * seq + n].iter().map(|&x| x as u32).collect();
+            (take(&ids), take(&types))
+        })
+        .collect()
+}
+
+/// An encoding of given ids (tokens named by their ids), for the task heads.
+pub fn encoding_of(ids: &[u32], types: &[u32]) -> bert_burn::Encoding {
+    bert_burn::Encoding {
+        tokens: ids.iter().map(|i| i.to_string()).collect(),
+        ids: ids.to_vec(),
+        type_ids: types.to_vec(),
+        ..Default::default()
     }
 }

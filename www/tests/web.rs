@@ -611,7 +611,9 @@ async fn heatmap_draws_the_attention_of_a_head() {
 
 #[path = "../../tests/common/train_step.rs"]
 mod train_step;
-use train_step::{assert_adam_step, assert_rel, golden_train_batch, train_step_config};
+use train_step::{
+    assert_adam_step, assert_rel, encoding_of, golden_rows, golden_train_batch, train_step_config,
+};
 
 const TRAIN_STEP: &[u8] = include_bytes!("../../tests/fixtures/golden/train-step.safetensors");
 
@@ -887,33 +889,6 @@ const TOK_GOLDEN: &[u8] = include_bytes!("../../tests/fixtures/golden/tok-cls.sa
 const CLASSIFY_STEP: &[u8] =
     include_bytes!("../../tests/fixtures/golden/classify-step.safetensors");
 
-/// The golden batch's rows, unpadded: (ids, type ids).
-fn golden_rows(golden: &SafetensorsFile<'_>) -> Vec<(Vec<u32>, Vec<u32>)> {
-    let (shape, ids) = golden.f32("input_ids").unwrap();
-    let (_, types) = golden.f32("token_type_ids").unwrap();
-    let (_, mask) = golden.f32("attention_mask").unwrap();
-    let seq = shape[1];
-    (0..shape[0])
-        .map(|b| {
-            let n = mask[b * seq..(b + 1) * seq]
-                .iter()
-                .filter(|&&m| m == 1.0)
-                .count();
-            let take = |v: &[f32]| v[b * seq..b * seq + n].iter().map(|&x| x as u32).collect();
-            (take(&ids), take(&types))
-        })
-        .collect()
-}
-
-fn encoding(ids: &[u32], types: &[u32]) -> bert_burn::Encoding {
-    bert_burn::Encoding {
-        tokens: ids.iter().map(|i| i.to_string()).collect(),
-        ids: ids.to_vec(),
-        type_ids: types.to_vec(),
-        ..Default::default()
-    }
-}
-
 /// Both task heads as published, against transformers' logits.
 async fn check_task_heads(device: burn::tensor::Device) {
     use bert_burn::checkpoint::{HeadWeights, load_sequence_classifier, load_token_classifier};
@@ -924,8 +899,8 @@ async fn check_task_heads(device: burn::tensor::Device) {
             .unwrap();
     let golden = SafetensorsFile::parse(SEQ_GOLDEN).unwrap();
     let (_, expected) = golden.f32("logits").unwrap();
-    for (b, (ids, types)) in golden_rows(&golden).iter().enumerate() {
-        let out = classify_sequence(&model, &encoding(ids, types), 0, true, &device)
+    for (b, (ids, types)) in golden_rows(|n| golden.f32(n).unwrap()).iter().enumerate() {
+        let out = classify_sequence(&model, &encoding_of(ids, types), 0, true, &device)
             .await
             .unwrap();
         let d = max_abs_diff(&out.logits, &expected[b * 3..(b + 1) * 3]);
@@ -938,8 +913,8 @@ async fn check_task_heads(device: burn::tensor::Device) {
     let golden = SafetensorsFile::parse(TOK_GOLDEN).unwrap();
     let (shape, expected) = golden.f32("logits").unwrap();
     let (seq, labels) = (shape[1], shape[2]);
-    for (b, (ids, types)) in golden_rows(&golden).iter().enumerate() {
-        let out = classify_tokens(&model, &encoding(ids, types), 0, false, &device)
+    for (b, (ids, types)) in golden_rows(|n| golden.f32(n).unwrap()).iter().enumerate() {
+        let out = classify_tokens(&model, &encoding_of(ids, types), 0, false, &device)
             .await
             .unwrap();
         let theirs = &expected[b * seq * labels..(b * seq + ids.len()) * labels];
@@ -981,7 +956,10 @@ async fn check_classifier_training(device: burn::tensor::Device) {
     };
     let golden = SafetensorsFile::parse(CLASSIFY_STEP).unwrap();
     let (_, targets) = golden.f32("labels").unwrap();
-    let rows = golden_rows(&SafetensorsFile::parse(SEQ_GOLDEN).unwrap());
+    let rows = {
+        let seq = SafetensorsFile::parse(SEQ_GOLDEN).unwrap();
+        golden_rows(|n| seq.f32(n).unwrap())
+    };
     let examples: Vec<EncodedExample> = rows
         .iter()
         .zip(&targets)
