@@ -239,6 +239,9 @@ impl BertConfig {
     }
 }
 
+/// The most labels a classifier may have (far beyond any published task head).
+pub const MAX_LABELS: usize = 100_000;
+
 /// What a checkpoint's head does, from its `architectures`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -264,6 +267,7 @@ impl BertConfig {
     /// The label names in id order: `id2label` (its keys must be 0..n), else `num_labels`
     /// names `LABEL_i`, else transformers' default of two.
     pub fn labels(&self) -> Result<Vec<String>> {
+        self.check_label_count()?;
         let Some(map) = &self.id2label else {
             let n = self.num_labels.unwrap_or(2);
             return Ok((0..n).map(|i| format!("LABEL_{i}")).collect());
@@ -315,20 +319,92 @@ impl BertConfig {
         }
     }
 
+    /// How many labels the config names, checked before any list of them is built (a
+    /// damaged `num_labels` must not become a billion strings).
+    fn check_label_count(&self) -> Result<usize> {
+        let n = match &self.id2label {
+            Some(map) => map.len(),
+            None => self.num_labels.unwrap_or(2),
+        };
+        if n == 0 || n > MAX_LABELS {
+            return Err(BertError::Config(format!(
+                "a classifier needs between 1 and {MAX_LABELS} labels, the config has {n}"
+            )));
+        }
+        Ok(n)
+    }
+
     /// Checks what a classification head needs: at least one label, single-label only.
     pub fn validate_labels(&self) -> Result<usize> {
         let labels = self.labels()?;
-        if labels.is_empty() || labels.len() > 100_000 {
-            return Err(BertError::Config(format!(
-                "a classifier needs between 1 and 100000 labels, the config has {}",
-                labels.len()
-            )));
-        }
         match self.problem_type.as_deref() {
             None | Some("single_label_classification") => Ok(labels.len()),
             Some(other) => Err(BertError::Config(format!(
                 "problem_type `{other}` is not supported: only single_label_classification (one label per text or token)"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BertConfig, Task};
+
+    fn config(extra: &str) -> BertConfig {
+        BertConfig::from_json(&format!(
+            "{{\"architectures\": [\"BertForSequenceClassification\"]{extra}}}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn labels_come_from_id2label_then_num_labels_then_two() {
+        let c = config(r#", "id2label": {"1": "pos", "0": "neg"}"#);
+        assert_eq!(c.task(), Task::Sequence);
+        assert_eq!(c.labels().unwrap(), ["neg", "pos"]);
+        assert_eq!(
+            config(r#", "num_labels": 3"#).labels().unwrap(),
+            ["LABEL_0", "LABEL_1", "LABEL_2"]
+        );
+        assert_eq!(config("").labels().unwrap(), ["LABEL_0", "LABEL_1"]);
+        assert_eq!(BertConfig::default().task(), Task::MaskedLm);
+    }
+
+    #[test]
+    fn bad_label_sets_are_errors_not_allocations() {
+        let err = config(r#", "id2label": {"0": "a", "7": "b"}"#)
+            .labels()
+            .unwrap_err();
+        assert!(err.to_string().contains("keys must be the ids"), "{err}");
+        let err = config(r#", "num_labels": 0"#)
+            .validate_labels()
+            .unwrap_err();
+        assert!(err.to_string().contains("between 1 and"), "{err}");
+        let err = config(r#", "num_labels": 1000000000"#)
+            .validate_labels()
+            .unwrap_err();
+        assert!(err.to_string().contains("between 1 and"), "{err}");
+        let err = config(r#", "problem_type": "regression""#)
+            .validate_labels()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("single_label_classification"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_new_classifier_config_is_what_transformers_saves() {
+        let labels = ["neg", "pos"].map(String::from);
+        let c = BertConfig::default().with_labels(Task::Sequence, &labels);
+        let json: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(json["architectures"][0], "BertForSequenceClassification");
+        assert_eq!(json["id2label"]["1"], "pos");
+        assert_eq!(json["label2id"]["neg"], 0);
+        assert_eq!(json["problem_type"], "single_label_classification");
+        // A masked-LM config writes none of the task keys.
+        let plain: serde_json::Value =
+            serde_json::from_str(&BertConfig::default().to_json()).unwrap();
+        assert!(plain.get("id2label").is_none() && plain.get("problem_type").is_none());
     }
 }
