@@ -83,6 +83,11 @@ impl CheckpointFiles {
         }
     }
 
+    /// The masked-LM model these files hold (the tokenizer aside).
+    pub fn masked_lm(&self, device: &burn::tensor::Device) -> Result<BertForMaskedLM> {
+        super::load_from_bytes(self.config_json()?, self.weights()?, device)
+    }
+
     /// `config.json`, required.
     pub fn config_json(&self) -> Result<&str> {
         self.text(CONFIG)?

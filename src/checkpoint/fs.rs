@@ -4,8 +4,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 
-use super::{CheckpointFiles, load_with_config};
-use crate::config::BertConfig;
+use super::CheckpointFiles;
 use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
 
@@ -28,7 +27,5 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 /// Loads the model (not the tokenizer) of a checkpoint directory.
 pub fn load_dir(dir: &Path, device: &Device) -> Result<BertForMaskedLM> {
-    let files = CheckpointFiles::read_dir(dir)?;
-    let config = BertConfig::from_json(files.config_json()?)?;
-    load_with_config(&config, files.weights()?, device)
+    CheckpointFiles::read_dir(dir)?.masked_lm(device)
 }

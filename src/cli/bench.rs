@@ -34,19 +34,21 @@ pub struct BenchArgs {
     pub batch: usize,
 }
 
-/// Milliseconds of `iters` timed runs after `warmup` untimed ones.
-fn time_runs(
+/// Milliseconds of `iters` timed runs after `warmup` untimed ones; each run takes the
+/// state the previous one returned (a training step's model), the first `state`.
+fn time_runs<S>(
     warmup: usize,
     iters: usize,
-    mut run: impl FnMut() -> anyhow::Result<()>,
+    mut state: S,
+    mut run: impl FnMut(S) -> anyhow::Result<S>,
 ) -> anyhow::Result<Timings> {
     for _ in 0..warmup {
-        run()?;
+        state = run(state)?;
     }
     let mut ms = Vec::with_capacity(iters.max(1));
     for _ in 0..iters.max(1) {
         let start = Instant::now();
-        run()?;
+        state = run(state)?;
         ms.push(start.elapsed().as_secs_f64() * 1e3);
     }
     ms.sort_by(f64::total_cmp);
@@ -79,7 +81,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|i| (1000 + 37 * i as u32) % cfg.vocab_size as u32)
         .collect();
     let types = vec![0u32; args.seq];
-    let times = time_runs(args.warmup, args.iters, || {
+    let times = time_runs(args.warmup, args.iters, (), |()| {
         let inputs = inference::make_inputs(&p.model, &[(&ids, &types)], 0, &p.device)?;
         let out = p.model.forward(
             inputs.input_ids,
@@ -120,16 +122,11 @@ fn bench_train(args: &BenchArgs) -> anyhow::Result<()> {
         total_steps: args.warmup + args.iters + 1,
         ..TrainConfig::default()
     })?;
-    let mut model = Some(p.model);
     let pad = p.tokenizer.pad_id();
-    let times = time_runs(args.warmup, args.iters, || {
+    let times = time_runs(args.warmup, args.iters, p.model, |model| {
         let data = make_batch(&sequences, &masking, &mut rng);
-        let current = model
-            .take()
-            .expect("the model is put back after every step");
-        let (next, _) = pollster::block_on(trainer.step(current, &data, pad, &device))?;
-        model = Some(next);
-        Ok(())
+        let (next, _) = pollster::block_on(trainer.step(model, &data, pad, &device))?;
+        Ok(next)
     })?;
     let median = times.median();
     println!(

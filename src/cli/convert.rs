@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use bert_burn::checkpoint::{CheckpointFiles, StoreDtype};
 
-use super::{DtypeArg, open};
+use bert_burn::{Pipeline, device};
+
+use super::DtypeArg;
 
 #[derive(clap::Args)]
 pub struct ConvertArgs {
@@ -19,7 +21,7 @@ pub struct ConvertArgs {
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
     let source = CheckpointFiles::read_dir(&args.model)?;
-    let p = open(&args.model, super::BackendArg::Cpu)?;
+    let p = Pipeline::from_files(&source, device::cpu())?;
     let dtype = StoreDtype::from(args.dtype);
     let files = pollster::block_on(CheckpointFiles::from_model(&p.model, dtype, &source))?;
     files.write_dir(&args.out)?;

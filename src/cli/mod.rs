@@ -78,12 +78,6 @@ pub fn open(model: &Path, backend: BackendArg) -> anyhow::Result<Pipeline> {
     Ok(Pipeline::load_dir(model, device)?)
 }
 
-/// Writes `data` to `path` through a temporary file and a rename, so an interrupted
-/// write never leaves a half-written file under the real name.
-pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    Ok(bert_burn::checkpoint::write_atomic(path, data)?)
-}
-
 pub fn read_to_string(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }

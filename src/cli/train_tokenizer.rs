@@ -9,7 +9,7 @@ use bert_burn::train::corpus::{InterleavedLines, corpus_bytes, corpus_files};
 use bert_burn::train::wordpiece::{WordPieceOptions, train_wordpiece};
 
 use super::progress::{Progress, duration};
-use super::write_atomic;
+use bert_burn::checkpoint::write_atomic;
 
 #[derive(clap::Args)]
 pub struct TrainTokenizerArgs {

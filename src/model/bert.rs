@@ -4,7 +4,6 @@ use burn::tensor::{Int, Tensor};
 use super::embeddings::BertEmbeddings;
 use super::head::BertOnlyMLMHead;
 use super::layer::BertEncoder;
-use super::pooler::BertPooler;
 use crate::config::BertConfig;
 
 /// What a forward pass should keep besides the final output.
@@ -34,17 +33,14 @@ pub struct BertModelOutput {
     pub hidden_states: Vec<Tensor<3>>,
     /// Each layer's attention probabilities `[batch, heads, seq, seq]`, if asked for.
     pub attentions: Vec<Tensor<4>>,
-    /// The pooler's `[batch, hidden]`, for a model built with one.
-    pub pooler_output: Option<Tensor<2>>,
 }
 
-/// The encoder, with a pooler for sequence classification (`add_pooling_layer=True`)
-/// or without one (the masked-LM and token-classification models).
+/// The encoder without a pooler (`BertModel(config, add_pooling_layer=False)`); the
+/// sequence classifier holds its `BertPooler` beside it.
 #[derive(Module, Debug)]
 pub struct BertModel {
     pub embeddings: BertEmbeddings,
     pub encoder: BertEncoder,
-    pub pooler: Option<BertPooler>,
 }
 
 impl BertModel {
@@ -100,13 +96,8 @@ impl BertModel {
         if options.hidden_states {
             hidden_states.push(as_rows(&hidden));
         }
-        let last_hidden_state = as_rows(&hidden);
         BertModelOutput {
-            pooler_output: self
-                .pooler
-                .as_ref()
-                .map(|p| p.forward(last_hidden_state.clone())),
-            last_hidden_state,
+            last_hidden_state: as_rows(&hidden),
             hidden_states,
             attentions,
         }

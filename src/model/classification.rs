@@ -9,6 +9,7 @@ use burn::tensor::{Int, Tensor};
 
 use super::bert::{BertModel, OutputOptions};
 use super::init::{NamedTensor, NamedTensors, WeightSource, linear};
+use super::pooler::BertPooler;
 use crate::config::BertConfig;
 use crate::error::Result;
 
@@ -21,10 +22,13 @@ pub struct ClassifierOutput<const D: usize> {
     pub attentions: Vec<Tensor<4>>,
 }
 
-/// One label per text (or pair), from the pooled `[CLS]`.
+/// One label per text (or pair), from the pooled `[CLS]`. transformers keeps the pooler
+/// inside its `BertModel` (`bert.pooler`, the name it is saved under); here it sits beside
+/// the encoder, so this head cannot exist without one.
 #[derive(Module, Debug)]
 pub struct BertForSequenceClassification {
     pub bert: BertModel,
+    pub pooler: BertPooler,
     pub classifier: Linear,
     #[module(skip)]
     pub config: BertConfig,
@@ -39,22 +43,13 @@ pub struct BertForTokenClassification {
     pub config: BertConfig,
 }
 
-/// The encoder (with or without pooler) and a `classifier` for the config's labels.
-fn encoder_and_classifier<S: WeightSource>(
-    config: &BertConfig,
-    src: &mut S,
-    pooler: bool,
-) -> Result<(BertModel, Linear)> {
-    let labels = config.validate_labels()?;
-    let bert = BertModel::from_source(config, src, pooler)?;
-    let classifier = linear(src, "classifier", config.hidden_size, labels)?;
-    Ok((bert, classifier))
-}
-
 /// Their parameters under Hugging Face names, as `save_pretrained` writes them.
-fn named(bert: &BertModel, classifier: &Linear) -> Vec<NamedTensor> {
+fn named(bert: &BertModel, pooler: Option<&BertPooler>, classifier: &Linear) -> Vec<NamedTensor> {
     let mut named = NamedTensors::default();
     named.encoder(bert);
+    if let Some(pooler) = pooler {
+        named.linear("bert.pooler.dense", &pooler.dense);
+    }
     named.linear("classifier", classifier);
     named.0
 }
@@ -62,10 +57,15 @@ fn named(bert: &BertModel, classifier: &Linear) -> Vec<NamedTensor> {
 impl BertForSequenceClassification {
     /// Builds the model (encoder, pooler, classifier) from `src` by Hugging Face names.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
-        let (bert, classifier) = encoder_and_classifier(config, src, true)?;
+        let labels = config.validate_labels()?;
+        let h = config.hidden_size;
+        let bert = BertModel::from_source(config, src)?;
         Ok(Self {
             bert,
-            classifier,
+            pooler: BertPooler {
+                dense: linear(src, "bert.pooler.dense", h, h)?,
+            },
+            classifier: linear(src, "classifier", h, labels)?,
             config: config.clone(),
         })
     }
@@ -85,11 +85,10 @@ impl BertForSequenceClassification {
         let out = self
             .bert
             .forward(input_ids, token_type_ids, attention_mask, options);
-        let pooled = out
-            .pooler_output
-            .expect("BertForSequenceClassification is always built with its pooler");
         ClassifierOutput {
-            logits: self.classifier.forward(pooled),
+            logits: self
+                .classifier
+                .forward(self.pooler.forward(out.last_hidden_state)),
             hidden_states: out.hidden_states,
             attentions: out.attentions,
         }
@@ -97,17 +96,18 @@ impl BertForSequenceClassification {
 
     /// Every parameter under its Hugging Face name (as `save_pretrained` writes them).
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        named(&self.bert, &self.classifier)
+        named(&self.bert, Some(&self.pooler), &self.classifier)
     }
 }
 
 impl BertForTokenClassification {
     /// Builds the model (encoder without pooler, classifier) from `src`.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
-        let (bert, classifier) = encoder_and_classifier(config, src, false)?;
+        let labels = config.validate_labels()?;
+        let bert = BertModel::from_source(config, src)?;
         Ok(Self {
             bert,
-            classifier,
+            classifier: linear(src, "classifier", config.hidden_size, labels)?,
             config: config.clone(),
         })
     }
@@ -135,6 +135,6 @@ impl BertForTokenClassification {
     }
 
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        named(&self.bert, &self.classifier)
+        named(&self.bert, None, &self.classifier)
     }
 }

@@ -12,7 +12,6 @@ use super::embeddings::BertEmbeddings;
 use super::head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
 use super::layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
 use super::layer_norm::LayerNorm;
-use super::pooler::BertPooler;
 use crate::config::BertConfig;
 use crate::error::Result;
 
@@ -104,12 +103,8 @@ fn embedding<S: WeightSource>(
 }
 
 impl BertModel {
-    /// The encoder (`bert.*`), with `bert.pooler.dense` when `add_pooling_layer`.
-    pub fn from_source<S: WeightSource>(
-        config: &BertConfig,
-        src: &mut S,
-        add_pooling_layer: bool,
-    ) -> Result<Self> {
+    /// The encoder (`bert.embeddings.*`, `bert.encoder.*`).
+    pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
         config.validate()?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
@@ -181,17 +176,9 @@ impl BertModel {
                 },
             });
         }
-        let pooler = if add_pooling_layer {
-            Some(BertPooler {
-                dense: linear(src, "bert.pooler.dense", h, h)?,
-            })
-        } else {
-            None
-        };
         Ok(BertModel {
             embeddings,
             encoder: BertEncoder { layer: layers },
-            pooler,
         })
     }
 }
@@ -199,7 +186,7 @@ impl BertModel {
 impl BertForMaskedLM {
     /// Builds the model, asking `src` for every tensor by its Hugging Face name.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
-        let bert = BertModel::from_source(config, src, false)?;
+        let bert = BertModel::from_source(config, src)?;
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;
         let act = config.act();
@@ -300,7 +287,7 @@ impl NamedTensors {
         self.tensor(&format!("{prefix}.bias"), norm.beta.val());
     }
 
-    /// Everything under `bert.`: embeddings, layers, and the pooler if there is one.
+    /// The encoder's parameters: embeddings and layers.
     pub fn encoder(&mut self, bert: &BertModel) {
         let emb = &bert.embeddings;
         let e = "bert.embeddings";
@@ -337,9 +324,6 @@ impl NamedTensors {
             );
             self.linear(&format!("{p}.output.dense"), &layer.output.dense);
             self.norm(&format!("{p}.output.LayerNorm"), &layer.output.layer_norm);
-        }
-        if let Some(pooler) = &bert.pooler {
-            self.linear("bert.pooler.dense", &pooler.dense);
         }
     }
 }

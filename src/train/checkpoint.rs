@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{CheckpointFiles, StoreDtype, load_dir, write_atomic};
+use crate::checkpoint::{CheckpointFiles, StoreDtype, write_atomic};
 use crate::error::{BertError, Result};
 use crate::eval::EvalReport;
 use crate::model::BertForMaskedLM;
@@ -79,8 +79,8 @@ pub struct Resumed {
 /// Reads a checkpoint written by [`write_checkpoint`].
 pub fn read_checkpoint(dir: &Path, device: &burn::tensor::Device) -> Result<Resumed> {
     let state = TrainerState::read(dir)?;
-    let model = load_dir(dir, device)?;
     let files = CheckpointFiles::read_dir(dir)?;
+    let model = files.masked_lm(device)?;
     let tokenizer_json = files
         .text(crate::checkpoint::files::TOKENIZER_JSON)?
         .ok_or_else(|| BertError::Tokenizer(format!("{} has no tokenizer.json", dir.display())))?

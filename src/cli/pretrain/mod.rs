@@ -22,7 +22,9 @@ use bert_burn::{BertForMaskedLM, BertTokenizer, device};
 use burn::module::Module;
 
 use super::progress::{Progress, duration};
-use super::{BackendArg, read_to_string, write_atomic};
+use bert_burn::checkpoint::write_atomic;
+
+use super::{BackendArg, read_to_string};
 
 #[derive(clap::Args)]
 pub struct PretrainArgs {

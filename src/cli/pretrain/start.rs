@@ -10,7 +10,9 @@ use bert_burn::{BertConfig, BertForMaskedLM, BertTokenizer};
 use burn::tensor::Device;
 
 use super::PretrainArgs;
-use crate::cli::{read_to_string, write_atomic};
+use bert_burn::checkpoint::write_atomic;
+
+use crate::cli::read_to_string;
 
 /// The model, tokenizer and state a run continues from (and AdamW's moments on resume).
 pub struct Start {
