@@ -9,6 +9,7 @@ use bert_burn::checkpoint::CheckpointFiles;
 use bert_burn::inference::{classify_sequence, classify_tokens};
 use bert_burn::model::init::NamedTensor;
 use bert_burn::train::MlmTrainer;
+use bert_burn::train::classifier_run::hold_out;
 use bert_burn::train::classify::{
     EncodedExample, label_set, parse_labelled, sequence_classification_loss,
 };
@@ -226,6 +227,37 @@ fn labelled_text_is_parsed_and_bad_input_refused() {
     let many = "a\tx\n".repeat(11);
     let err = parse_labelled(&many, 10).unwrap_err().to_string();
     assert!(err.contains("more than 10"), "{err}");
+}
+
+#[test]
+fn every_fifth_example_is_held_out_unless_its_label_would_be_lost() {
+    let lines: String = (0..10)
+        .map(|i| format!("{}\ttext {i}\n", if i % 2 == 0 { "a" } else { "b" }))
+        .collect();
+    let (train, held) = hold_out(parse_labelled(&lines, 100).unwrap(), 5).unwrap();
+    let texts = |v: &[bert_burn::train::classify::LabelledExample]| {
+        v.iter().map(|e| e.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&held), ["text 4", "text 9"]);
+    assert_eq!(train.len(), 8);
+    // `c` occurs once, as a fifth example: it stays in training, where it can be learned.
+    let rare = "a\tx\nb\ty\na\tz\nb\tw\nc\tv\na\tu\nb\tt\na\ts\nb\tr\na\tq\n";
+    let (train, held) = hold_out(parse_labelled(rare, 100).unwrap(), 5).unwrap();
+    assert!(train.iter().any(|e| e.label == "c"));
+    assert_eq!(texts(&held), ["q"]);
+    for (text, why) in [
+        ("a\tx\nb\ty\n", "at least 5"),
+        ("a\tx\na\ty\na\tz\na\tw\nb\tv\n", "at least two"),
+        (
+            "a\tx\nb\ty\nc\tz\nd\tw\ne\tv\n",
+            "no example could be held out",
+        ),
+    ] {
+        let err = hold_out(parse_labelled(text, 100).unwrap(), 5)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{text:?}: {err}");
+    }
 }
 
 /// A small sentiment task in the embedded model's 19th-century English.

@@ -7,14 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, ensure};
 use bert_burn::checkpoint::{CheckpointFiles, StoreDtype};
-use bert_burn::train::classify::{
-    EncodedExample, LabelledExample, accuracy, encode_examples, label_set, parse_labelled,
-    sequence_classification_loss,
-};
-use bert_burn::train::data::Rng;
-use bert_burn::train::{MlmTrainer, TrainConfig};
+use bert_burn::train::classifier_run::{ClassifierOptions, ClassifierRun, hold_out};
+use bert_burn::train::classify::{LabelledExample, encode_examples, label_set, parse_labelled};
 use bert_burn::{ClassifierPipeline, device};
-use burn::module::Module;
 
 use super::progress::Progress;
 use super::{BackendArg, read_to_string};
@@ -59,31 +54,19 @@ fn read_examples(path: &std::path::Path) -> anyhow::Result<Vec<LabelledExample>>
 }
 
 pub fn run(args: FinetuneClassifierArgs) -> anyhow::Result<()> {
-    ensure!(
-        args.steps > 0 && args.batch > 0,
-        "--steps and --batch must be positive"
-    );
-    let mut train = read_examples(&args.train)?;
-    let held_out = match &args.eval {
-        Some(path) => read_examples(path)?,
-        None => {
-            ensure!(
-                train.len() >= 5,
-                "{} has {} examples: give at least 5, or --eval",
-                args.train.display(),
-                train.len()
-            );
-            let (mut kept, mut held) = (Vec::new(), Vec::new());
-            for (i, e) in train.into_iter().enumerate() {
-                if i % 5 == 4 {
-                    held.push(e)
-                } else {
-                    kept.push(e)
-                }
-            }
-            train = kept;
-            held
-        }
+    let options = ClassifierOptions {
+        steps: args.steps,
+        batch: args.batch,
+        lr: args.lr,
+        warmup: args.warmup,
+        seed: args.seed,
+    };
+    options.validate()?;
+    let examples = read_examples(&args.train)?;
+    let (train, held_out) = match &args.eval {
+        Some(path) => (examples, read_examples(path)?),
+        None => hold_out(examples, 5)
+            .with_context(|| format!("{} (or give --eval)", args.train.display()))?,
     };
     let labels = label_set(&train)?;
 
@@ -91,12 +74,11 @@ pub fn run(args: FinetuneClassifierArgs) -> anyhow::Result<()> {
     dev.seed(args.seed);
     let autodiff = dev.clone().autodiff();
     let source = CheckpointFiles::read_dir(&args.model)?;
-    let (mut model, tokenizer) =
+    let (model, tokenizer) =
         ClassifierPipeline::new_sequence_classifier(&source, &labels, autodiff.clone())?;
     let train = encode_examples(&train, &labels, &tokenizer)?;
     let held_out = encode_examples(&held_out, &labels, &tokenizer)
         .context("the held-out examples must use the training labels")?;
-    let pad = tokenizer.pad_id();
     eprintln!(
         "fine-tuning a {}-label classifier ({}) on {} examples, {} held out: {} steps of {}",
         labels.len(),
@@ -107,46 +89,18 @@ pub fn run(args: FinetuneClassifierArgs) -> anyhow::Result<()> {
         args.batch
     );
 
-    let mut trainer = MlmTrainer::new(TrainConfig {
-        lr: args.lr,
-        warmup_steps: args.warmup.unwrap_or(args.steps / 10),
-        total_steps: args.steps,
-        ..TrainConfig::default()
-    })?;
-    let mut rng = Rng::new(args.seed);
-    let mut order: Vec<usize> = Vec::new();
+    let mut run = ClassifierRun::new(model, train, &options, tokenizer.pad_id(), autodiff)?;
     let progress = Progress::new(args.steps as u64, 0, "step", 10);
-    for step in 1..=args.steps {
-        let mut batch: Vec<&EncodedExample> = Vec::with_capacity(args.batch);
-        while batch.len() < args.batch.min(train.len()) {
-            if order.is_empty() {
-                // A new pass over the examples, in a new order.
-                order = (0..train.len()).collect();
-                for i in (1..order.len()).rev() {
-                    order.swap(i, rng.range(0, i as u32 + 1) as usize);
-                }
-            }
-            if let Some(i) = order.pop() {
-                batch.push(&train[i]);
-            }
-        }
-        let loss = sequence_classification_loss(&model, &batch, pad, &autodiff)?;
-        let (next, report) = pollster::block_on(trainer.step_on_loss(model, loss))?;
-        model = next;
-        ensure!(
-            report.loss.is_finite(),
-            "the loss became {} at step {step} (try a lower --lr)",
-            report.loss
-        );
+    for _ in 0..args.steps {
+        let step = pollster::block_on(run.step())?;
         progress.update(
-            step as u64,
-            format!("loss {:.4} lr {:.2e}", report.loss, report.lr),
+            step.step as u64,
+            format!("loss {:.4} lr {:.2e}", step.loss, step.lr),
         );
     }
     progress.finish();
-
-    let trained = model.valid();
-    let accuracy = pollster::block_on(accuracy(&trained, &held_out, pad, &dev))?;
+    let accuracy = pollster::block_on(run.accuracy(&held_out))?;
+    let trained = run.into_model().context("the run ended without a model")?;
     eprintln!(
         "held-out accuracy {:.1}% ({} examples)",
         100.0 * accuracy,

@@ -5,6 +5,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
+pub mod classifier_run;
 pub mod classify;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod corpus;

@@ -7,10 +7,13 @@
 // without WebGPU (navigator.gpu removed) must say so and still predict on the CPU.
 // Last, the embedded model as a new visitor gets it (no ?model=): it loads by itself,
 // fills a blank as English does, and a short fine-tune on the page moves a prediction.
+// Then the Classify panel (classify.mjs): your own labels on the embedded model, and task
+// checkpoints as published.
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
+import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -104,7 +107,10 @@ async function mainFlow(page, url, expectBackend) {
   return { readyMs, predictMs, preds, pixels };
 }
 
-const server = await serve(dist, fixture);
+const server = await serve(dist, fixture, {
+  'seq-cls/': join(root, 'tests/fixtures/models/seq-cls'),
+  'tok-cls/': join(root, 'tests/fixtures/models/tok-cls'),
+});
 const site = `http://127.0.0.1:${server.address().port}/bert/`;
 const driver = await startDriver();
 await mkdir(outDir, { recursive: true });
@@ -276,6 +282,14 @@ try {
     await emb.screenshot(join(outDir, 'app-embedded.png'));
     console.log(`embedded model fine-tuned: ${done}; before: ${before.slice(0, 90)} | after: ${after.slice(0, 90)}`);
   } finally { await emb.close(); }
+  // Your own labels on the embedded model, on the CPU fallback (a browser without WebGPU);
+  // then task checkpoints as published (sequence and token classification).
+  const cls = await Page.open(driver.base, { webgpu: 'none' });
+  try {
+    await classifyFlow(cls, site, outDir, config.num_hidden_layers);
+    await taskCheckpointFlow(cls, site, 'seq-cls', 'the service was quick and friendly.');
+    await taskCheckpointFlow(cls, site, 'tok-cls', 'Ada Lovelace lived in London.');
+  } finally { await cls.close(); }
   console.log(`e2e passed; screenshots in ${outDir}`);
 } catch (e) {
   console.error(`e2e FAILED: ${e.message}`);

@@ -80,16 +80,17 @@ impl FineTuner {
         options: &FineTuneOptions,
     ) -> Result<Self, String> {
         options.validate()?;
-        let p = &session.pipeline;
+        let model = session.masked_lm()?;
+        let tokenizer = &session.tokenizer;
         let max_len = options
             .max_len
             .min(session.config().max_position_embeddings);
-        let data = SentenceBatches::new(text, &p.tokenizer, max_len, options.batch, options.seed)
+        let data = SentenceBatches::new(text, tokenizer, max_len, options.batch, options.seed)
             .map_err(|e| e.to_string())?;
-        let weights = to_safetensors(&p.model, StoreDtype::F32)
+        let weights = to_safetensors(model, StoreDtype::F32)
             .await
             .map_err(|e| e.to_string())?;
-        let device = p.device.clone().autodiff();
+        let device = session.device.clone().autodiff();
         let model =
             load_with_config(session.config(), &weights, &device).map_err(|e| e.to_string())?;
         let trainer = MlmTrainer::new(TrainConfig {
@@ -104,7 +105,7 @@ impl FineTuner {
             trainer,
             data,
             device,
-            pad_id: p.tokenizer.pad_id(),
+            pad_id: tokenizer.pad_id(),
             tokens_seen: 0,
         })
     }

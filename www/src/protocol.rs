@@ -7,8 +7,9 @@
 //! files travel beside them as `payload` (typed arrays and `File`s, transferred where
 //! they can be), so no tensor is ever turned into a JS array of numbers.
 
-use bert_burn::Encoding;
-use bert_burn::inference::{FillStep, MaskPredictions};
+use bert_burn::inference::{FillStep, LabelScore, MaskPredictions, TokenLabel};
+use bert_burn::train::classifier_run::ClassifierOptions;
+use bert_burn::{Encoding, Task};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use wasm_bindgen::JsValue;
@@ -49,8 +50,24 @@ pub enum Request {
         text: String,
         options: FineTuneOptions,
     },
-    /// Ends a fine-tuning run after the step under way.
+    /// Ends a fine-tuning run (masked-LM or classifier) after the step under way.
     StopFineTune,
+    /// Trains a new sequence classifier from the current model on labelled lines
+    /// (`label<TAB>text` or `label: text`), holding out every fifth: an
+    /// [`Event::ClassifierStep`] per step, then [`Reply::ClassifierTrained`].
+    TrainClassifier {
+        examples: String,
+        options: ClassifierOptions,
+    },
+    /// Every label's probability (or every token's label) for a text or pair, from the
+    /// classifier trained here or the loaded task checkpoint. Replies [`Reply::Classified`]
+    /// with the attention maps as a `Float32Array` payload.
+    Classify {
+        text: String,
+        text_b: Option<String>,
+    },
+    /// The classifier (trained here, or loaded) in Hugging Face layout, as [`Reply::Exported`].
+    ExportClassifier,
     /// Back to the weights as loaded.
     Reset,
     /// The current model in Hugging Face layout: [`Reply::Exported`] with the files as payload.
@@ -99,6 +116,18 @@ pub enum Reply {
         step: Option<FillStep>,
     },
     FineTuned(FineTuneSummary),
+    ClassifierTrained(ClassifierSummary),
+    /// Sequence task: `labels`, every label by probability; token task: `token_labels`,
+    /// one per token of `tokens`. The attention maps `[layer][head][query][key]` are the payload.
+    Classified {
+        task: Task,
+        tokens: Vec<String>,
+        labels: Vec<LabelScore>,
+        token_labels: Vec<TokenLabel>,
+        layers: usize,
+        heads: usize,
+        seq: usize,
+    },
     /// The checkpoint's file names; the payload is an array of their bytes (`Uint8Array`s)
     /// in the same order.
     Exported {
@@ -127,6 +156,7 @@ pub enum Event {
         source: String,
     },
     Step(StepReport),
+    ClassifierStep(ClassifierStepReport),
 }
 
 /// A failed request.
@@ -161,6 +191,9 @@ pub struct ModelInfo {
     pub backend: BackendInfo,
     pub mask_id: u32,
     pub mask_token: String,
+    /// What the checkpoint's head does, and its labels (empty for a masked-LM).
+    pub task: Task,
+    pub labels: Vec<String>,
     /// From receiving the files to a usable model.
     pub build_ms: f64,
 }
@@ -175,6 +208,31 @@ pub struct StepReport {
     pub tokens_per_second: f64,
     pub examples: usize,
     pub memory: MemoryFigures,
+}
+
+/// One step of training a classifier; `accuracy` on the held-out examples, measured
+/// every few steps and at the last.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ClassifierStepReport {
+    pub step: usize,
+    pub steps: usize,
+    pub loss: f32,
+    pub accuracy: Option<f64>,
+    pub step_ms: f64,
+}
+
+/// How a classifier's training ended (a failure is a [`Failure`] instead).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ClassifierSummary {
+    pub labels: Vec<String>,
+    pub train_examples: usize,
+    pub held_out: usize,
+    pub steps_done: usize,
+    pub stopped: bool,
+    pub seconds: f64,
+    /// On the held-out examples, after the last step.
+    pub accuracy: f64,
+    pub losses: Vec<f32>,
 }
 
 /// How a fine-tuning run ended (a failure is a [`Failure`] instead).

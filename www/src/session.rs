@@ -1,8 +1,19 @@
 //! A loaded model on its backend: what the UI and the JavaScript API drive.
 
-use bert_burn::checkpoint::{CheckpointFiles, StoreDtype};
-use bert_burn::inference::{Analysis, FillStep, analyze, fill_most_confident};
-use bert_burn::{BertConfig, Encoding, Pipeline};
+use bert_burn::checkpoint::{
+    CheckpointFiles, HeadWeights, StoreDtype, load_sequence_classifier, load_token_classifier,
+    load_with_config, named_to_safetensors,
+};
+use bert_burn::inference::{
+    Analysis, FillStep, LabelScore, TokenLabel, analyze, classify_sequence, classify_tokens,
+    fill_most_confident,
+};
+use bert_burn::model::init::NamedTensor;
+use bert_burn::pipeline::tokenizer_for;
+use bert_burn::{
+    BertConfig, BertError, BertForMaskedLM, BertTokenizer, Classifier, Encoding, Task,
+};
+use burn::tensor::Device;
 
 use crate::backend::{Backend, BackendInfo};
 use crate::model_files::ModelFiles;
@@ -11,12 +22,22 @@ use crate::model_files::ModelFiles;
 /// most, shared with the tokenizer and the downloaded file) before going to the GPU.
 pub const MAX_PARAMETER_BYTES: u64 = 1536 * 1024 * 1024;
 
+/// What sits on top of the encoder: the masked-LM head, or a task head (loaded from a
+/// task checkpoint, or trained in the page).
+pub enum Head {
+    MaskedLm(BertForMaskedLM),
+    Classifier(Classifier),
+}
+
 pub struct Session {
-    pub pipeline: Pipeline,
+    pub head: Head,
+    pub tokenizer: BertTokenizer,
+    pub device: Device,
     pub backend: BackendInfo,
 }
 
-/// Parameters of a BERT masked-LM with this configuration (no pooler).
+/// Parameters of a BERT model with this configuration and the head its config names
+/// (as transformers counts them: a masked-LM or token classifier has no pooler).
 pub fn parameter_count(c: &BertConfig) -> u64 {
     let (v, h, i, l) = (
         c.vocab_size as u64,
@@ -27,7 +48,12 @@ pub fn parameter_count(c: &BertConfig) -> u64 {
     let embeddings = (v + c.max_position_embeddings as u64 + c.type_vocab_size as u64) * h + 2 * h;
     // Attention (Q, K, V, output) and its LayerNorm, then the feed-forward pair and its LayerNorm.
     let layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
-    let head = h * h + h + 2 * h + v + if c.tie_word_embeddings { 0 } else { v * h };
+    let labels = c.labels().map_or(0, |l| l.len() as u64);
+    let head = match c.task() {
+        Task::MaskedLm => h * h + h + 2 * h + v + if c.tie_word_embeddings { 0 } else { v * h },
+        Task::Sequence => (h * h + h) + (h * labels + labels),
+        Task::Token => h * labels + labels,
+    };
     embeddings + l * layer + head
 }
 
@@ -57,47 +83,98 @@ pub fn check_fits(config: &BertConfig, backend: &BackendInfo) -> Result<(), Stri
 }
 
 impl Session {
-    /// Builds the model on `backend` from the checkpoint's files.
+    /// Builds the model on `backend` from the checkpoint's files: a masked-LM, or the
+    /// task model its config names (`BertForSequenceClassification`, `…TokenClassification`).
     pub fn load(files: &ModelFiles, backend: &Backend) -> Result<Self, String> {
+        let named = |e: BertError| match e {
+            BertError::MissingTensor { .. } | BertError::ShapeMismatch { .. } => {
+                format!("{}: not a BERT checkpoint of its kind: {e}", files.source)
+            }
+            e => format!("{}: {e}", files.source),
+        };
         let config = BertConfig::from_json(&files.config_json)
             .map_err(|e| format!("{}: {e}", files.source))?;
         check_fits(&config, &backend.info)?;
-        let tokenizer = files.tokenizer()?;
-        let pipeline = Pipeline::from_bytes(
-            &files.config_json,
-            &files.weights,
-            tokenizer,
-            backend.device.clone(),
-        )
-        .map_err(|e| match e {
-            bert_burn::BertError::MissingTensor { .. }
-            | bert_burn::BertError::ShapeMismatch { .. } => {
-                format!("{}: not a BERT masked-LM checkpoint: {e}", files.source)
+        let tokenizer = tokenizer_for(&config, files.tokenizer()?).map_err(named)?;
+        let (weights, device) = (&files.weights[..], &backend.device);
+        let from_file = HeadWeights::FromCheckpoint;
+        let head = match config.task() {
+            Task::MaskedLm => {
+                Head::MaskedLm(load_with_config(&config, weights, device).map_err(named)?)
             }
-            e => format!("{}: {e}", files.source),
-        })?;
+            Task::Sequence => Head::Classifier(Classifier::Sequence(
+                load_sequence_classifier(&config, weights, device, from_file).map_err(named)?,
+            )),
+            Task::Token => Head::Classifier(Classifier::Token(
+                load_token_classifier(&config, weights, device, from_file).map_err(named)?,
+            )),
+        };
         Ok(Self {
-            pipeline,
+            head,
+            tokenizer,
+            device: device.clone(),
             backend: backend.info.clone(),
         })
     }
 
-    /// The same tokenizer and backend with other weights (after fine-tuning).
-    pub fn with_model(&self, model: bert_burn::BertForMaskedLM) -> Self {
+    /// The same tokenizer and backend with another head (after training).
+    pub fn with_head(&self, head: Head) -> Self {
         Self {
-            pipeline: Pipeline {
-                model,
-                tokenizer: self.pipeline.tokenizer.clone(),
-                device: self.pipeline.device.clone(),
-            },
+            head,
+            tokenizer: self.tokenizer.clone(),
+            device: self.device.clone(),
             backend: self.backend.clone(),
         }
     }
 
-    /// The checkpoint as Hugging Face lays it out: `model.safetensors` (f32),
-    /// `config.json` and `tokenizer`'s files.
+    pub fn config(&self) -> &BertConfig {
+        match &self.head {
+            Head::MaskedLm(m) => m.config(),
+            Head::Classifier(c) => c.config(),
+        }
+    }
+
+    pub fn task(&self) -> Task {
+        match &self.head {
+            Head::MaskedLm(_) => Task::MaskedLm,
+            Head::Classifier(c) => c.task(),
+        }
+    }
+
+    /// The masked-LM model, or why this checkpoint cannot fill masks.
+    pub fn masked_lm(&self) -> Result<&BertForMaskedLM, String> {
+        match &self.head {
+            Head::MaskedLm(m) => Ok(m),
+            Head::Classifier(c) => Err(format!(
+                "this checkpoint is a {} classifier: it has no masked-LM head, so it cannot fill masks or be fine-tuned as one; use the Classify panel",
+                task_name(c.task())
+            )),
+        }
+    }
+
+    fn named_tensors(&self) -> Vec<NamedTensor> {
+        match &self.head {
+            Head::MaskedLm(m) => m.named_tensors(),
+            Head::Classifier(Classifier::Sequence(m)) => m.named_tensors(),
+            Head::Classifier(Classifier::Token(m)) => m.named_tensors(),
+        }
+    }
+
+    /// The model's weights and config in Hugging Face layout (f32), with `tokenizer`'s files.
     pub async fn export(&self, tokenizer: &CheckpointFiles) -> Result<CheckpointFiles, String> {
-        CheckpointFiles::from_model(&self.pipeline.model, StoreDtype::F32, tokenizer)
+        CheckpointFiles::from_named(
+            self.config(),
+            self.named_tensors(),
+            StoreDtype::F32,
+            tokenizer,
+        )
+        .await
+        .map_err(|e| e.to_string())
+    }
+
+    /// The weights as safetensors bytes (f32), read back from the device.
+    pub async fn weights(&self) -> Result<Vec<u8>, String> {
+        named_to_safetensors(self.named_tensors(), StoreDtype::F32)
             .await
             .map_err(|e| e.to_string())
     }
@@ -108,19 +185,19 @@ impl Session {
         ids: &[u32],
         type_ids: &[u32],
     ) -> Result<Option<FillStep>, String> {
-        let p = &self.pipeline;
-        fill_most_confident(&p.model, ids, type_ids, &p.tokenizer, &p.device)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    pub fn config(&self) -> &BertConfig {
-        self.pipeline.model.config()
+        fill_most_confident(
+            self.masked_lm()?,
+            ids,
+            type_ids,
+            &self.tokenizer,
+            &self.device,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     pub fn tokenize(&self, text: &str, text_b: Option<&str>) -> Result<Encoding, String> {
-        self.pipeline
-            .tokenizer
+        self.tokenizer
             .encode(text, text_b)
             .map_err(|e| e.to_string())
     }
@@ -132,19 +209,62 @@ impl Session {
         type_ids: &[u32],
         top_k: usize,
     ) -> Result<Analysis, String> {
-        let p = &self.pipeline;
+        let model = self.masked_lm()?;
         // Whether a failure was a lost GPU is the worker's to tell (it waits for the signal).
-        analyze(&p.model, ids, type_ids, &p.tokenizer, top_k, &p.device)
+        analyze(model, ids, type_ids, &self.tokenizer, top_k, &self.device)
             .await
             .map_err(|e| e.to_string())
     }
 
+    /// Every label's probability for a text (sequence task), or every token's label
+    /// (token task), with the attention maps; `Err` for a masked-LM model.
+    pub async fn classify(&self, encoding: &Encoding) -> Result<Classified, String> {
+        let Head::Classifier(classifier) = &self.head else {
+            return Err("this model has no classifier: train one in the Classify panel, or load a task checkpoint".into());
+        };
+        let pad = self.tokenizer.pad_id();
+        let result = match classifier {
+            Classifier::Sequence(m) => classify_sequence(m, encoding, pad, true, &self.device)
+                .await
+                .map(|c| Classified {
+                    labels: c.predictions,
+                    token_labels: Vec::new(),
+                    attentions: c.attentions,
+                }),
+            Classifier::Token(m) => classify_tokens(m, encoding, pad, true, &self.device)
+                .await
+                .map(|c| Classified {
+                    labels: Vec::new(),
+                    token_labels: c.predictions,
+                    attentions: c.attentions,
+                }),
+        };
+        result.map_err(|e| e.to_string())
+    }
+
     pub fn mask_id(&self) -> u32 {
-        self.pipeline.tokenizer.mask_id()
+        self.tokenizer.mask_id()
     }
 
     pub fn mask_token(&self) -> &str {
-        self.pipeline.tokenizer.mask_token()
+        self.tokenizer.mask_token()
+    }
+}
+
+/// A classification: every label by probability (sequence) or each token's label
+/// (token), and the attention maps `[layer][head][query][key]`.
+pub struct Classified {
+    pub labels: Vec<LabelScore>,
+    pub token_labels: Vec<TokenLabel>,
+    pub attentions: Vec<f32>,
+}
+
+/// How the page names a task.
+pub fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::MaskedLm => "masked-LM",
+        Task::Sequence => "sequence",
+        Task::Token => "token",
     }
 }
 
@@ -169,6 +289,23 @@ mod tests {
     fn bert_base_has_its_published_parameter_count() {
         // transformers' BertForMaskedLM of the default config, tied: 109,514,298.
         assert_eq!(parameter_count(&BertConfig::default()), 109_514_298);
+    }
+
+    #[test]
+    fn task_models_count_their_heads_as_transformers_does() {
+        // Measured with torch: BertForSequenceClassification (2 labels, with the pooler) and
+        // BertForTokenClassification (9 labels, no pooler) of the default config.
+        let sequence = BertConfig {
+            architectures: vec!["BertForSequenceClassification".into()],
+            ..BertConfig::default()
+        };
+        assert_eq!(parameter_count(&sequence), 109_483_778);
+        let token = BertConfig {
+            architectures: vec!["BertForTokenClassification".into()],
+            num_labels: Some(9),
+            ..BertConfig::default()
+        };
+        assert_eq!(parameter_count(&token), 108_898_569);
     }
 
     #[test]

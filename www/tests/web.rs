@@ -11,7 +11,7 @@ use bert_web::backend::{self, Preference};
 use bert_web::model_files::{
     CACHE_NAME, FetchError, Location, ModelFiles, SIZE_HEADER, fetch_bytes,
 };
-use bert_web::session::{Session, check_fits};
+use bert_web::session::{Head, Session, check_fits};
 use bert_web::ui::{dom, heatmap, predictions, tokens::TokenState};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -54,7 +54,11 @@ fn max_abs_diff(ours: &[f32], theirs: &[f32]) -> f32 {
 async fn check_against_transformers(session: &Session) {
     let golden = SafetensorsFile::parse(GOLDEN).unwrap();
     let cases: serde_json::Value = serde_json::from_str(CASES).unwrap();
-    let p = &session.pipeline;
+    let (model, tokenizer, device) = (
+        session.masked_lm().unwrap(),
+        &session.tokenizer,
+        &session.device,
+    );
     let mut checked = 0;
     for case in cases["gelu-f32"].as_array().unwrap() {
         let texts = case["texts"].as_array().unwrap();
@@ -62,23 +66,16 @@ async fn check_against_transformers(session: &Session) {
             continue;
         }
         let name = case["name"].as_str().unwrap();
-        let enc = p
-            .tokenizer
+        let enc = tokenizer
             .encode(texts[0][0].as_str().unwrap(), texts[0][1].as_str())
             .unwrap();
         let (_, ids) = golden.f32(&format!("{name}.input_ids")).unwrap();
         let expected: Vec<u32> = ids.iter().map(|&x| x as u32).collect();
         assert_eq!(enc.ids, expected, "{name}: token ids");
 
-        let out = forward_host(
-            &p.model,
-            &enc.ids,
-            &enc.type_ids,
-            p.tokenizer.pad_id(),
-            &p.device,
-        )
-        .await
-        .unwrap();
+        let out = forward_host(model, &enc.ids, &enc.type_ids, tokenizer.pad_id(), device)
+            .await
+            .unwrap();
         let (_, logits) = golden.f32(&format!("{name}.logits")).unwrap();
         let d = max_abs_diff(&out.logits, &logits);
         assert!(
@@ -96,16 +93,9 @@ async fn check_against_transformers(session: &Session) {
             );
         }
 
-        let analysis = analyze(
-            &p.model,
-            &enc.ids,
-            &enc.type_ids,
-            &p.tokenizer,
-            5,
-            &p.device,
-        )
-        .await
-        .unwrap();
+        let analysis = analyze(model, &enc.ids, &enc.type_ids, tokenizer, 5, device)
+            .await
+            .unwrap();
         let per_layer = analysis.attentions.len() / analysis.layers;
         for i in 0..analysis.layers {
             let (_, expected) = golden.f32(&format!("{name}.attentions.{i}")).unwrap();
@@ -747,7 +737,7 @@ async fn fine_tuning_memorises_a_fact_and_exports_it() {
         last < first * 0.5,
         "the loss should fall: {first} -> {last}"
     );
-    let tuned = session.with_model(tuner.into_model().unwrap());
+    let tuned = session.with_head(Head::MaskedLm(tuner.into_model().unwrap()));
     let after = tuned.analyze(&probe.ids, &probe.type_ids, 5).await.unwrap();
     assert_eq!(
         top1(&after),

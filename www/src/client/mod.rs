@@ -8,7 +8,7 @@
 
 mod requests;
 
-pub use requests::Analyzed;
+pub use requests::{Analyzed, Classification};
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;

@@ -2,8 +2,8 @@
 
 use std::rc::Rc;
 
-use bert_burn::Encoding;
-use bert_burn::inference::{Analysis, FillStep};
+use bert_burn::inference::{Analysis, FillStep, LabelScore, TokenLabel};
+use bert_burn::{Encoding, Task};
 use js_sys::{Array, Float32Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -112,10 +112,54 @@ impl ModelWorker {
         }
     }
 
-    /// The model as a Hugging Face checkpoint: each file's name and bytes, and whether
-    /// it is the fine-tuned model.
-    pub async fn export(&self) -> Result<(Vec<(String, Uint8Array)>, bool), RequestError> {
-        let (reply, payload) = self.request(&Request::Export, None, &[], None).await?;
+    /// Every label's probability (or every token's label) for a text, and its attention maps.
+    pub async fn classify(
+        &self,
+        text: &str,
+        text_b: Option<&str>,
+    ) -> Result<Classification, RequestError> {
+        let request = Request::Classify {
+            text: text.into(),
+            text_b: text_b.map(String::from),
+        };
+        let (reply, payload) = self.request(&request, None, &[], None).await?;
+        let Reply::Classified {
+            task,
+            tokens,
+            labels,
+            token_labels,
+            layers,
+            heads,
+            seq,
+        } = reply
+        else {
+            return Err(unexpected(&reply));
+        };
+        let attentions = payload
+            .and_then(|p| p.dyn_into::<Float32Array>().ok())
+            .ok_or_else(|| {
+                RequestError::Failed("the attention maps are missing from the reply".into())
+            })?
+            .to_vec();
+        Ok(Classification {
+            task,
+            tokens,
+            labels,
+            token_labels,
+            layers,
+            heads,
+            seq,
+            attentions,
+        })
+    }
+
+    /// The model (`Request::Export`) or the classifier (`Request::ExportClassifier`) as a
+    /// Hugging Face checkpoint: each file's name and bytes, and whether it was trained here.
+    pub async fn export(
+        &self,
+        request: &Request,
+    ) -> Result<(Vec<(String, Uint8Array)>, bool), RequestError> {
+        let (reply, payload) = self.request(request, None, &[], None).await?;
         let Reply::Exported { files, finetuned } = reply else {
             return Err(unexpected(&reply));
         };
@@ -134,6 +178,18 @@ impl ModelWorker {
             .collect();
         Ok((named, finetuned))
     }
+}
+
+/// A classification, as [`Reply::Classified`] with its maps `[layer][head][query][key]`.
+pub struct Classification {
+    pub task: Task,
+    pub tokens: Vec<String>,
+    pub labels: Vec<LabelScore>,
+    pub token_labels: Vec<TokenLabel>,
+    pub layers: usize,
+    pub heads: usize,
+    pub seq: usize,
+    pub attentions: Vec<f32>,
 }
 
 /// A forward pass's results, and what it cost the device.

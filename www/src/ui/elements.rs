@@ -55,6 +55,21 @@ pub struct Elements {
     pub loss_chart: HtmlCanvasElement,
     pub predictions_before: Element,
     pub predictions_after: Element,
+    // Classify panel.
+    pub classify_examples: HtmlTextAreaElement,
+    pub classify_steps: HtmlInputElement,
+    pub classify_lr: HtmlInputElement,
+    pub classify_start: HtmlButtonElement,
+    pub classify_stop: HtmlButtonElement,
+    pub classify_download: HtmlButtonElement,
+    pub classify_progress: HtmlProgressElement,
+    pub classify_accuracy: Element,
+    pub classify_stats: Element,
+    pub classify_chart: HtmlCanvasElement,
+    pub classify_input: HtmlInputElement,
+    pub classify_button: HtmlButtonElement,
+    pub classify_result: Element,
+    pub classify_attention: Element,
 }
 
 /// `#id` or `[data-testid=id]`, as type `T`.
@@ -111,6 +126,20 @@ impl Elements {
             loss_chart: find("loss-chart")?,
             predictions_before: find("predictions-before")?,
             predictions_after: find("predictions-after")?,
+            classify_examples: find("classify-examples")?,
+            classify_steps: find("classify-steps")?,
+            classify_lr: find("classify-lr")?,
+            classify_start: find("classify-start")?,
+            classify_stop: find("classify-stop")?,
+            classify_download: find("classify-download")?,
+            classify_progress: find("classify-progress")?,
+            classify_accuracy: find("classify-accuracy")?,
+            classify_stats: find("classify-stats")?,
+            classify_chart: find("classify-chart")?,
+            classify_input: find("classify-input")?,
+            classify_button: find("classify-button")?,
+            classify_result: find("classify-result")?,
+            classify_attention: find("classify-attention")?,
         })
     }
 }

@@ -6,11 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bert_burn::inference::MaskPredictions;
-use js_sys::Array;
-use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Event;
 
-use super::{App, AppRef, Phase, chart, dom, recover_from_lost_gpu, spawn, text_panel};
+use super::{App, AppRef, Phase, chart, dom, download, recover_from_lost_gpu, spawn, text_panel};
 use crate::client::RequestError;
 use crate::finetune::FineTuneOptions;
 use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport};
@@ -252,72 +250,6 @@ async fn reset(app: &AppRef) {
     text_panel::predict(app).await;
 }
 
-/// Saves `bytes` (a typed array or string) as a file through a temporary link.
-fn save_file(name: &str, bytes: &JsValue, mime: &str) -> Result<(), String> {
-    let fail = |_| format!("the browser refused to save {name}");
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options)
-        .map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
-    let link: web_sys::HtmlAnchorElement = dom::el("a", "", "").unchecked_into();
-    link.set_href(&url);
-    link.set_download(name);
-    let body = dom::document().body().ok_or("the page has no body")?;
-    let _ = body.append_child(&link);
-    link.click();
-    link.remove();
-    // Revoking at once can cancel the download in some browsers: later is enough.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    if let Some(w) = web_sys::window() {
-        let _ =
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
-    }
-    Ok(())
-}
-
-async fn download(app: &AppRef) {
-    let Some(worker) = app.worker().filter(|_| app.phase() == Phase::Idle) else {
-        return app.show_error("load a model first");
-    };
-    app.set_status("preparing the download");
-    let (files, finetuned) = match worker.export().await {
-        Ok(x) => x,
-        Err(e) => return app.show_error(e.message()),
-    };
-    let mut weights_bytes = 0;
-    let mut result = Ok(());
-    for (name, bytes) in &files {
-        if name == "model.safetensors" {
-            weights_bytes = bytes.length();
-        }
-        let mime = if name.ends_with(".json") {
-            "application/json"
-        } else if name.ends_with(".txt") {
-            "text/plain"
-        } else {
-            "application/octet-stream"
-        };
-        result = result.and_then(|_| save_file(name, bytes, mime));
-    }
-    match result {
-        Ok(()) => {
-            let what = if finetuned { "fine-tuned" } else { "loaded" };
-            app.set_status("ready");
-            dom::set_text(
-                &app.el.finetune_stats,
-                &format!(
-                    "downloaded the {what} model ({:.1} MB of weights)",
-                    weights_bytes as f64 / 1e6
-                ),
-            );
-        }
-        Err(e) => app.show_error(&e),
-    }
-}
-
 pub fn wire(app: &AppRef) {
     let a = app.clone();
     dom::on::<Event>(&app.el.finetune_start, "click", move |_| {
@@ -338,6 +270,8 @@ pub fn wire(app: &AppRef) {
     });
     let a = app.clone();
     dom::on::<Event>(&app.el.download, "click", move |_| {
-        spawn(&a, async |a| download(a).await)
+        spawn(&a, async |a| {
+            download::save_checkpoint(a, &Request::Export, &a.el.finetune_stats).await
+        })
     });
 }

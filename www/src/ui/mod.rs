@@ -6,7 +6,9 @@
 
 pub mod attention_panel;
 pub mod chart;
+pub mod classify_panel;
 pub mod dom;
+mod download;
 pub mod elements;
 mod finetune_panel;
 pub mod heatmap;
@@ -41,6 +43,7 @@ pub enum Phase {
     Idle,
     Predicting,
     FineTuning,
+    TrainingClassifier,
     /// The worker died or lost its GPU: a new one is loading the last good model.
     Recovering,
 }
@@ -53,6 +56,7 @@ impl Phase {
             Self::Idle => "idle",
             Self::Predicting => "predicting",
             Self::FineTuning => "fine-tuning",
+            Self::TrainingClassifier => "training-classifier",
             Self::Recovering => "recovering",
         }
     }
@@ -81,6 +85,8 @@ pub struct App {
     pub predict_again: Cell<bool>,
     pub runs: Cell<u32>,
     pub finetuned: Cell<bool>,
+    /// A classifier was trained in the worker (lost with it if it dies).
+    pub classifier_trained: Cell<bool>,
 }
 
 pub type AppRef = Rc<App>;
@@ -125,15 +131,26 @@ impl App {
         self.phase.set(phase);
         dom::set_attr(&self.el.app, "data-phase", phase.name());
         let idle = phase == Phase::Idle;
-        let training = phase == Phase::FineTuning;
-        self.el.fill_all.set_disabled(!idle);
-        self.el.finetune_start.set_disabled(!idle);
-        self.el.finetune_reset.set_disabled(!idle);
-        self.el.download.set_disabled(!idle);
-        self.el.finetune_stop.set_disabled(!training);
+        for button in [
+            &self.el.fill_all,
+            &self.el.finetune_start,
+            &self.el.finetune_reset,
+            &self.el.download,
+            &self.el.classify_start,
+            &self.el.classify_button,
+            &self.el.classify_download,
+        ] {
+            button.set_disabled(!idle);
+        }
+        self.el
+            .finetune_stop
+            .set_disabled(phase != Phase::FineTuning);
+        self.el
+            .classify_stop
+            .set_disabled(phase != Phase::TrainingClassifier);
         let busy = matches!(
             phase,
-            Phase::Loading | Phase::Recovering | Phase::FineTuning
+            Phase::Loading | Phase::Recovering | Phase::FineTuning | Phase::TrainingClassifier
         );
         self.el.load_button.set_disabled(busy);
         self.el.file_input.set_disabled(busy);
@@ -185,12 +202,12 @@ pub async fn recover(app: &AppRef, message: &str, cpu_reason: Option<String>) {
     if app.phase() == Phase::Recovering {
         return;
     }
-    let lost_tuning = app.finetuned.replace(false);
+    let lost_tuning = app.finetuned.replace(false) | app.classifier_trained.replace(false);
     app.set_phase(Phase::Recovering);
     // Dropping the last handle ends the old worker (if it is not gone already).
     app.worker.borrow_mut().take();
     let note = if lost_tuning {
-        " (the fine-tuned weights were lost with it)"
+        " (the weights trained in this tab were lost with it)"
     } else {
         ""
     };
@@ -227,6 +244,7 @@ pub fn start() {
         predict_again: Cell::new(false),
         runs: Cell::new(0),
         finetuned: Cell::new(false),
+        classifier_trained: Cell::new(false),
     });
     app.set_phase(Phase::NoModel);
     APP.with(|a| *a.borrow_mut() = Some(app.clone()));
@@ -234,5 +252,6 @@ pub fn start() {
     text_panel::wire(&app);
     attention_panel::wire(&app);
     finetune_panel::wire(&app);
+    classify_panel::wire(&app);
     spawn(&app, async |app| model_panel::load_initial(app).await);
 }

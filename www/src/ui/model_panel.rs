@@ -10,6 +10,8 @@ use super::{
 use crate::client::RequestError;
 use crate::model_files::{self, Location};
 use crate::protocol::{Event as WorkerEvent, ModelInfo, Request, Source};
+use crate::session::task_name;
+use bert_burn::Task;
 
 /// Where a model came from, kept so it can be loaded again after a crash.
 #[derive(Clone)]
@@ -132,7 +134,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
                 dom::set_hidden(&app.el.load_progress, true);
                 app.set_status(&format!("starting the model from {source}"));
             }
-            WorkerEvent::Step(_) => {}
+            WorkerEvent::Step(_) | WorkerEvent::ClassifierStep(_) => {}
         }
     };
     let result = worker.load(request, payload.as_ref(), on_event).await;
@@ -208,8 +210,17 @@ fn show_model(app: &App, info: &ModelInfo, ms: f64) {
     } else {
         &info.source
     };
+    let head = match info.task {
+        Task::MaskedLm => String::new(),
+        task => format!(
+            "; a {} classifier ({} labels: {})",
+            task_name(task),
+            info.labels.len(),
+            info.labels.join(", ")
+        ),
+    };
     let text = format!(
-        "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters; started in {ms:.0} ms",
+        "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters{head}; started in {ms:.0} ms",
         info.layers,
         info.hidden_size,
         info.heads,

@@ -5,10 +5,13 @@ use web_sys::{Event, KeyboardEvent, MouseEvent};
 
 use super::tokens::{self, TokenState};
 use super::{
-    AppRef, Phase, Shown, attention_panel, dom, predictions, recover_from_lost_gpu, spawn,
+    AppRef, Phase, Shown, attention_panel, classify_panel, dom, predictions, recover_from_lost_gpu,
+    spawn,
 };
-use crate::client::{Analyzed, RequestError};
+use crate::client::{Analyzed, ModelWorker, RequestError};
 use crate::event_loop::sleep_ms;
+use bert_burn::Task;
+use bert_burn::inference::Analysis;
 
 fn text_inputs(app: &AppRef) -> (String, Option<String>) {
     let a = app.el.text.value();
@@ -130,6 +133,10 @@ pub async fn predict(app: &AppRef) {
         }
     };
     app.set_status("running");
+    let task = app.info.borrow().as_ref().map(|i| i.task);
+    if task.is_some_and(|t| t != Task::MaskedLm) {
+        return classify_text(app, &worker, &tokens).await;
+    }
     let started = dom::now_ms();
     let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k).await;
     let ms = dom::now_ms() - started;
@@ -186,6 +193,48 @@ pub async fn predict(app: &AppRef) {
     }
     if app.predict_again.replace(false) {
         Box::pin(predict(app)).await;
+    }
+}
+
+/// A task checkpoint has no masked-LM head: Predict classifies the text instead (shown in
+/// the Classify panel) and the attention panel shows that pass's maps.
+async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) {
+    let (text, text_b) = text_inputs(app);
+    let result = worker.classify(&text, text_b.as_deref()).await;
+    app.set_phase(Phase::Idle);
+    match result {
+        Ok(c) => {
+            dom::clear(&app.el.predictions);
+            let hint = dom::el(
+                "p",
+                "hint",
+                "This checkpoint is a classifier: it has no masked-LM head to fill masks. Its labels for the text are in the Classify panel; its attention is below.",
+            );
+            let _ = app.el.predictions.append_child(&hint);
+            app.el.classify_input.set_value(&text);
+            classify_panel::render(app, &c);
+            let runs = app.runs.get() + 1;
+            app.runs.set(runs);
+            let (layers, heads, seq) = (c.layers, c.heads, c.seq);
+            *app.shown.borrow_mut() = Some(Shown {
+                analysis: Analysis {
+                    masks: Vec::new(),
+                    layers,
+                    heads,
+                    seq,
+                    attentions: c.attentions,
+                },
+                labels: tokens.tokens.clone(),
+                boundary: tokens.segment_boundary(),
+            });
+            attention_panel::fill_selects(app, layers, heads);
+            attention_panel::draw(app);
+            app.set_status("ready");
+            dom::set_attr(&app.el.timing, "data-runs", &runs.to_string());
+        }
+        Err(RequestError::DeviceLost(e)) => Box::pin(recover_from_lost_gpu(app, &e)).await,
+        Err(RequestError::WorkerDied(_)) => {}
+        Err(RequestError::Failed(e)) => app.show_error(&e),
     }
 }
 

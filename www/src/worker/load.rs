@@ -50,6 +50,11 @@ pub(super) async fn load(
         backend: session.backend.clone(),
         mask_id: session.mask_id(),
         mask_token: session.mask_token().to_string(),
+        task: session.task(),
+        labels: match session.task() {
+            bert_burn::Task::MaskedLm => Vec::new(),
+            _ => c.labels().unwrap_or_default(),
+        },
         build_ms: now_ms() - started,
     };
     STATE.with(|s| {
@@ -58,6 +63,8 @@ pub(super) async fn load(
         s.loaded = Some(session);
         s.tokenizer = files.tokenizer_files();
         s.finetuned = false;
+        // A classifier trained on the previous model does not belong to this one.
+        s.classifier = None;
     });
     Ok(info)
 }

@@ -4,6 +4,7 @@
 //! handled as its own task, and a fine-tuning run yields between steps so a Stop (or a
 //! Predict) is read at once. Loading is `load.rs`, fine-tuning `train.rs`.
 
+mod classify;
 mod load;
 mod train;
 
@@ -29,10 +30,27 @@ struct State {
     session: Option<Rc<Session>>,
     /// The model as loaded, for Reset.
     loaded: Option<Rc<Session>>,
+    /// The classifier trained in this page (from `session`), for Classify and its export.
+    classifier: Option<Rc<Session>>,
     /// The tokenizer's files as loaded, for Export.
     tokenizer: CheckpointFiles,
     finetuned: bool,
+    /// A run (fine-tuning or training a classifier) is under way: one at a time.
     training: bool,
+}
+
+/// Claims the one training run the worker does at a time (and clears a stale Stop).
+fn start_run() -> Result<(), Failure> {
+    let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().training, true));
+    if already {
+        return Err(Failure::new("a training run is already under way"));
+    }
+    STOP.with(|s| s.set(false));
+    Ok(())
+}
+
+fn end_run() {
+    STATE.with(|s| s.borrow_mut().training = false);
 }
 
 thread_local! {
@@ -153,10 +171,21 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
             STOP.with(|s| s.set(true));
             plain(Reply::Done)
         }
+        Request::TrainClassifier { examples, options } => classify::train(id, &examples, &options)
+            .await
+            .and_then(|s| plain(Reply::ClassifierTrained(s))),
+        Request::Classify { text, text_b } => classify::classify(&text, text_b.as_deref()).await,
         Request::Reset => reset().and_then(|()| plain(Reply::Done)),
-        Request::Export => export().await,
+        Request::Export => match current() {
+            Ok(session) => export(&session, STATE.with(|s| s.borrow().finetuned)).await,
+            Err(e) => Err(e),
+        },
+        Request::ExportClassifier => match classify::to_export() {
+            Ok(session) => export(&session, true).await,
+            Err(e) => Err(e),
+        },
         Request::Memory => plain(Reply::Memory(match current() {
-            Ok(session) => backend::memory(&session.pipeline.device),
+            Ok(session) => backend::memory(&session.device),
             Err(_) => backend::wasm_heap_only(),
         })),
         Request::LoseDeviceForTesting => plain(Reply::Flag {
@@ -242,11 +271,10 @@ async fn fill_next(ids: &[u32], type_ids: &[u32]) -> Result<Option<FillStep>, Fa
     }
 }
 
-async fn export() -> Answer {
-    let session = current()?;
+/// `session` as Hugging Face files with the tokenizer as loaded; `finetuned`: trained here.
+async fn export(session: &Session, finetuned: bool) -> Answer {
     let tokenizer = STATE.with(|s| s.borrow().tokenizer.clone());
     let files = session.export(&tokenizer).await.map_err(Failure::new)?;
-    let finetuned = STATE.with(|s| s.borrow().finetuned);
     let (mut names, contents, mut transfer) = (Vec::new(), Array::new(), Vec::new());
     for (name, bytes) in files.into_vec() {
         let bytes = Uint8Array::from(&bytes[..]);

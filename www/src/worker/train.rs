@@ -3,12 +3,12 @@
 
 use std::rc::Rc;
 
-use super::{STATE, STOP, current, failure_after, post_event};
+use super::{STATE, STOP, current, end_run, failure_after, post_event, start_run};
 use crate::backend;
 use crate::event_loop::{now_ms, sleep_ms};
 use crate::finetune::FineTuner;
 use crate::protocol::{Event, Failure, FineTuneSummary, StepReport};
-use crate::session::Session;
+use crate::session::{Head, Session};
 
 pub(super) async fn fine_tune(
     id: u32,
@@ -16,13 +16,9 @@ pub(super) async fn fine_tune(
     options: &crate::finetune::FineTuneOptions,
 ) -> Result<FineTuneSummary, Failure> {
     let session = current()?;
-    let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().training, true));
-    if already {
-        return Err(Failure::new("a fine-tuning run is already under way"));
-    }
-    STOP.with(|s| s.set(false));
+    start_run()?;
     let result = run_steps(id, &session, text, options).await;
-    STATE.with(|s| s.borrow_mut().training = false);
+    end_run();
     result
 }
 
@@ -60,7 +56,7 @@ async fn run_steps(
                 step_ms: now_ms() - step_started,
                 tokens_per_second: tuner.tokens_seen as f64 / seconds.max(1e-3),
                 examples: tuner.examples(),
-                memory: backend::memory(&session.pipeline.device),
+                memory: backend::memory(&session.device),
             }),
         );
         // Lets a Stop, or any other request, in between two steps.
@@ -86,7 +82,7 @@ async fn run_steps(
     if done > 0
         && let Some(model) = tuner.into_model()
     {
-        let tuned = Rc::new(session.with_model(model));
+        let tuned = Rc::new(session.with_head(Head::MaskedLm(model)));
         STATE.with(|s| {
             let mut s = s.borrow_mut();
             s.session = Some(tuned);
