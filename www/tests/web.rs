@@ -376,6 +376,18 @@ fn protocol_messages_round_trip_through_js() {
             options: bert_web::finetune::FineTuneOptions::default(),
         },
         Request::StopFineTune,
+        Request::TrainClassifier {
+            examples: "positive: a fine day\nnegative\ta sad day".into(),
+            options: bert_burn::train::classifier_run::ClassifierOptions {
+                warmup: Some(3),
+                ..Default::default()
+            },
+        },
+        Request::Classify {
+            text: "what a day".into(),
+            text_b: None,
+        },
+        Request::ExportClassifier,
         Request::Reset,
         Request::Export,
         Request::LoseDeviceForTesting,
@@ -400,6 +412,30 @@ fn protocol_messages_round_trip_through_js() {
             finetuned: true,
         },
         Reply::Filled { step: None },
+        Reply::Classified {
+            task: bert_burn::Task::Token,
+            tokens: vec!["[CLS]".into(), "ada".into()],
+            labels: vec![],
+            token_labels: vec![bert_burn::inference::TokenLabel {
+                token: "ada".into(),
+                label: "B-PER".into(),
+                id: 1,
+                probability: 0.75,
+            }],
+            layers: 2,
+            heads: 4,
+            seq: 2,
+        },
+        Reply::ClassifierTrained(bert_web::protocol::ClassifierSummary {
+            labels: vec!["positive".into(), "negative".into()],
+            train_examples: 32,
+            held_out: 8,
+            steps_done: 60,
+            stopped: false,
+            seconds: 9.5,
+            accuracy: 0.75,
+            losses: vec![0.7, 0.5],
+        }),
         Reply::Done,
         Reply::Flag { value: true },
     ];
@@ -412,6 +448,14 @@ fn protocol_messages_round_trip_through_js() {
         total: None,
     };
     assert_eq!(from_js::<Event>(to_js(&event).unwrap()).unwrap(), event);
+    let step = Event::ClassifierStep(bert_web::protocol::ClassifierStepReport {
+        step: 5,
+        steps: 60,
+        loss: 0.5,
+        accuracy: Some(0.875),
+        step_ms: 150.0,
+    });
+    assert_eq!(from_js::<Event>(to_js(&step).unwrap()).unwrap(), step);
     let failure = Failure {
         message: "lost".into(),
         device_lost: true,
