@@ -4,7 +4,9 @@
 mod common;
 
 use bert_burn::checkpoint::read_f32;
-use bert_burn::inference::{analyze, fill_mask, make_inputs};
+use bert_burn::inference::{
+    AnalyzeOptions, analyze, analyze_with, fill_mask, make_inputs, top_k_softmax,
+};
 use bert_burn::model::OutputOptions;
 use common::*;
 
@@ -19,6 +21,7 @@ fn check_model(name: &str) {
 fn check_model_on(name: &str, device: burn::tensor::Device) {
     let p = bert_burn::Pipeline::load_dir(&model_dir(name), device).unwrap();
     let golden = Golden::open(name);
+    let mut layer_checks = 0;
     for case in cases(name) {
         let case_name = &case.name;
         let what = |t: &str| format!("{name}/{case_name}/{t}");
@@ -161,8 +164,78 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                 let ids: Vec<u32> = mask.predictions.iter().map(|x| x.id).collect();
                 assert_eq!(ids, top.ids, "{}", what("analyze top-5 ids"));
             }
+            layer_checks += check_layer_predictions(&p, enc, &golden, case_name);
         }
     }
+    assert!(
+        layer_checks > 0,
+        "{name}: no mask had its layer-by-layer predictions checked"
+    );
+}
+
+/// The layer-by-layer predictions of one pass equal the MLM head applied to each of
+/// transformers' hidden states at the mask (embeddings, then every layer).
+fn check_layer_predictions(
+    p: &bert_burn::Pipeline,
+    enc: &bert_burn::Encoding,
+    golden: &Golden,
+    case_name: &str,
+) -> usize {
+    let options = AnalyzeOptions {
+        top_k: 5,
+        by_layer: true,
+    };
+    let analysis = pollster::block_on(analyze_with(
+        &p.model,
+        &enc.ids,
+        &enc.type_ids,
+        &p.tokenizer,
+        options,
+        &p.device,
+    ))
+    .unwrap();
+    let (layers, h) = (
+        p.model.config().num_hidden_layers,
+        p.model.config().hidden_size,
+    );
+    for mask in &analysis.masks {
+        assert_eq!(
+            mask.by_layer.len(),
+            layers + 1,
+            "{case_name}: one list per hidden state"
+        );
+        assert_eq!(
+            mask.by_layer[layers], mask.predictions,
+            "{case_name}: the last is the output"
+        );
+        for (l, ours) in mask.by_layer.iter().enumerate() {
+            let (_, hidden) = golden.get(&format!("{case_name}.hidden_states.{l}"));
+            let row = hidden[mask.position * h..(mask.position + 1) * h].to_vec();
+            let row = burn::tensor::Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(row, [1, h]),
+                &p.device,
+            );
+            let logits = pollster::block_on(read_f32(p.model.mlm_logits(row))).unwrap();
+            let theirs = top_k_softmax(&logits, logits.len());
+            let prob = |id: u32| theirs.iter().find(|t| t.0 == id).map_or(-1.0, |t| t.1);
+            for pred in ours {
+                assert!(
+                    (pred.probability - prob(pred.id)).abs() < 1e-4,
+                    "{case_name} layer {l}: {} {} vs {}",
+                    pred.token,
+                    pred.probability,
+                    prob(pred.id)
+                );
+            }
+            assert!(
+                (ours[0].probability - theirs[0].1).abs() < 1e-4,
+                "{case_name} layer {l}: top candidate {:?} vs {:?}",
+                ours[0],
+                theirs[0]
+            );
+        }
+    }
+    analysis.masks.len()
 }
 
 #[test]

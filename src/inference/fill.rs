@@ -57,6 +57,7 @@ async fn predict_at(
             Ok(MaskPredictions {
                 position,
                 predictions: top_k_predictions(&row, top_k, tokenizer)?,
+                by_layer: Vec::new(),
             })
         })
         .collect()

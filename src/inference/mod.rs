@@ -8,8 +8,9 @@ mod classify;
 mod fill;
 mod forward;
 mod inputs;
+mod rollout;
 
-pub use analysis::{Analysis, analyze};
+pub use analysis::{Analysis, AnalyzeOptions, analyze, analyze_with};
 pub use classify::{
     LabelScore, SequenceClassification, TokenClassification, TokenLabel, classify_sequence,
     classify_tokens,
@@ -17,6 +18,7 @@ pub use classify::{
 pub use fill::{FillStep, fill_iteratively, fill_mask, fill_most_confident};
 pub use forward::{HostForward, forward_host, logits_at, logits_at_rows};
 pub use inputs::{InputTensors, LabelledRows, inputs_for, make_inputs};
+pub use rollout::attention_rollout;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +38,11 @@ pub struct Prediction {
 pub struct MaskPredictions {
     pub position: usize,
     pub predictions: Vec<Prediction>,
+    /// When asked for: the MLM head on each layer's hidden state at this position, from the
+    /// embeddings (0) to the last layer (whose list equals `predictions`) — how the guess
+    /// forms through the layers ("logit lens").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_layer: Vec<Vec<Prediction>>,
 }
 
 /// Softmax over the whole row (in f64, for probabilities that sum to one) and the
