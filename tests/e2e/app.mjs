@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
+import { insideTheModel } from './views.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -83,6 +84,7 @@ async function mainFlow(page, url, expectBackend) {
     fail(`expected 4 predictions for position ${index}: ${JSON.stringify(preds)}`);
   }
   for (const p of preds) if (!/\d+\.\d%/.test(p.text)) fail(`prediction without a probability: ${p.text}`);
+  await insideTheModel(page, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')));
   // Warm runs (reported, not asserted: timings belong to benchmarks).
   const warm = [];
   for (let i = 0; i < 3; i++) warm.push(await predictOnce(page));

@@ -88,7 +88,7 @@ impl BertModel {
     ) -> Result<JsValue, JsError> {
         let (reply, maps) = self
             .worker
-            .analyze_maps(&ids, &type_ids, top_k)
+            .analyze_maps(&ids, &type_ids, top_k, false)
             .await
             .map_err(fail)?;
         let Reply::Analysis { .. } = &reply else {
@@ -114,7 +114,7 @@ impl BertModel {
             .map_err(fail)?;
         let analysis = self
             .worker
-            .analyze(&enc.ids, &enc.type_ids, top_k)
+            .analyze(&enc.ids, &enc.type_ids, top_k, false)
             .await
             .map_err(fail)?;
         #[derive(Serialize)]

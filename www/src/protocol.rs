@@ -40,6 +40,9 @@ pub enum Request {
         ids: Vec<u32>,
         type_ids: Vec<u32>,
         top_k: usize,
+        /// Also each layer's guess at every mask (`MaskPredictions::by_layer`).
+        #[serde(default)]
+        by_layer: bool,
     },
     /// One step of Fill all: the library's `fill_most_confident` on `ids`. Replies
     /// [`Reply::Filled`].

@@ -5,8 +5,8 @@ use bert_burn::checkpoint::{
     load_with_config, named_to_safetensors,
 };
 use bert_burn::inference::{
-    Analysis, FillStep, LabelScore, TokenLabel, analyze, classify_sequence, classify_tokens,
-    fill_most_confident,
+    Analysis, AnalyzeOptions, FillStep, LabelScore, TokenLabel, analyze, analyze_with,
+    classify_sequence, classify_tokens, fill_most_confident,
 };
 use bert_burn::model::init::NamedTensor;
 use bert_burn::pipeline::tokenizer_for;
@@ -212,6 +212,19 @@ impl Session {
         let model = self.masked_lm()?;
         // Whether a failure was a lost GPU is the worker's to tell (it waits for the signal).
         analyze(model, ids, type_ids, &self.tokenizer, top_k, &self.device)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`Self::analyze`] with the layer-by-layer predictions when `options.by_layer`.
+    pub async fn analyze_with(
+        &self,
+        ids: &[u32],
+        type_ids: &[u32],
+        options: AnalyzeOptions,
+    ) -> Result<Analysis, String> {
+        let model = self.masked_lm()?;
+        analyze_with(model, ids, type_ids, &self.tokenizer, options, &self.device)
             .await
             .map_err(|e| e.to_string())
     }

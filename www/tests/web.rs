@@ -370,6 +370,7 @@ fn protocol_messages_round_trip_through_js() {
             ids: vec![2, 4, 3],
             type_ids: vec![0, 0, 0],
             top_k: 5,
+            by_layer: true,
         },
         Request::FineTune {
             text: "one\ntwo".into(),
@@ -579,6 +580,7 @@ fn chips_and_predictions_are_text_only_with_test_hooks() {
                 probability: 0.25,
             },
         ],
+        by_layer: Vec::new(),
     }];
     let p = container();
     predictions::render(&p, &masks, &s.tokens);

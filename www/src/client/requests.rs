@@ -48,11 +48,13 @@ impl ModelWorker {
         ids: &[u32],
         type_ids: &[u32],
         top_k: usize,
+        by_layer: bool,
     ) -> Result<(Reply, Float32Array), RequestError> {
         let request = Request::Analyze {
             ids: ids.to_vec(),
             type_ids: type_ids.to_vec(),
             top_k,
+            by_layer,
         };
         let (reply, payload) = self.request(&request, None, &[], None).await?;
         let maps = payload
@@ -63,13 +65,15 @@ impl ModelWorker {
         Ok((reply, maps))
     }
 
+    /// Predictions and attention maps; `by_layer`: each layer's guess at every mask too.
     pub async fn analyze(
         &self,
         ids: &[u32],
         type_ids: &[u32],
         top_k: usize,
+        by_layer: bool,
     ) -> Result<Analyzed, RequestError> {
-        match self.analyze_maps(ids, type_ids, top_k).await? {
+        match self.analyze_maps(ids, type_ids, top_k, by_layer).await? {
             (
                 Reply::Analysis {
                     masks,

@@ -1,10 +1,13 @@
-//! The attention panel: the chosen layer's and head's map (or the mean of the heads),
-//! the layer's heads as thumbnails, hover to highlight a token's row and column.
+//! The attention panel: the chosen layer's and head's map (or the mean of the heads, or
+//! the attention rollout up to that layer), the layer's heads as thumbnails, hover to
+//! highlight a token's row and column; the model view of every map is `model_view.rs`.
 
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlCanvasElement, MouseEvent};
 
-use super::{App, AppRef, Shown, dom, heatmap};
+use bert_burn::inference::attention_rollout;
+
+use super::{App, AppRef, Shown, dom, heatmap, model_view};
 
 pub fn fill_selects(app: &App, layers: usize, heads: usize) {
     let (layer, head) = (&app.el.layer, &app.el.head);
@@ -16,11 +19,15 @@ pub fn fill_selects(app: &App, layers: usize, heads: usize) {
             let _ = layer.append_child(&o);
         }
     }
-    if head.length() as usize != heads + 1 {
+    if head.length() as usize != heads + 2 {
         dom::clear(head);
         let mean = dom::el("option", "", "mean of heads");
         dom::set_attr(&mean, "value", "mean");
         let _ = head.append_child(&mean);
+        let rollout = dom::el("option", "", "attention rollout (through the layers)");
+        dom::set_attr(&rollout, "value", ROLLOUT);
+        dom::set_attr(&rollout, "data-testid", "rollout-option");
+        let _ = head.append_child(&rollout);
         for h in 0..heads {
             let o = dom::el("option", "", &format!("head {}", h + 1));
             dom::set_attr(&o, "value", &h.to_string());
@@ -28,6 +35,9 @@ pub fn fill_selects(app: &App, layers: usize, heads: usize) {
         }
     }
 }
+
+/// The head select's value for attention rollout.
+const ROLLOUT: &str = "rollout";
 
 fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
     (
@@ -37,7 +47,7 @@ fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
 }
 
 /// Visible rows/columns: all tokens, or all but `[CLS]`/`[SEP]` when hidden.
-fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
+pub fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
     let hide = app.el.hide_special.checked();
     (0..labels.len())
         .filter(|&i| !hide || !matches!(labels[i].as_str(), "[CLS]" | "[SEP]"))
@@ -64,21 +74,41 @@ pub fn draw(app: &App) {
     let layer = layer.min(analysis.layers.saturating_sub(1));
     let visible = visible_tokens(app, &shown.labels);
     let big = view(shown, &visible, app.hover.get());
-    heatmap::draw(
-        &app.el.heatmap,
-        &heatmap::matrix(analysis, layer, head),
-        &big,
-    );
-    let which = head.map_or("mean of all heads".to_string(), |h| {
-        format!("head {}", h + 1)
-    });
-    dom::set_text(
-        &app.el.heatmap_caption,
-        &format!(
+    let rollout = app.el.head.value() == ROLLOUT;
+    let caption = if rollout {
+        let size = analysis.seq * analysis.seq;
+        let all = shown.rollout.get_or_init(|| {
+            attention_rollout(
+                &analysis.attentions,
+                analysis.layers,
+                analysis.heads,
+                analysis.seq,
+            )
+            .unwrap_or_default()
+        });
+        match all.get(layer * size..(layer + 1) * size) {
+            Some(map) => heatmap::draw(&app.el.heatmap, map, &big),
+            None => return,
+        }
+        format!(
+            "attention rollout through layers 1–{} (Abnar & Zuidema 2020: the mean of the heads and the residual path, multiplied layer by layer): row = token, column = input token it draws on",
+            layer + 1
+        )
+    } else {
+        heatmap::draw(
+            &app.el.heatmap,
+            &heatmap::matrix(analysis, layer, head),
+            &big,
+        );
+        let which = head.map_or("mean of all heads".to_string(), |h| {
+            format!("head {}", h + 1)
+        });
+        format!(
             "layer {}, {which}: row = query token, column = attended token",
             layer + 1
-        ),
-    );
+        )
+    };
+    dom::set_text(&app.el.heatmap_caption, &caption);
 
     let grid = &app.el.head_grid;
     dom::clear(grid);
@@ -160,6 +190,11 @@ pub fn wire(app: &AppRef) {
         let a = app.clone();
         dom::on::<Event>(&select, "change", move |_| draw(&a));
     }
+    // Hiding [CLS]/[SEP] changes every map of the model view too.
+    let a = app.clone();
+    dom::on::<Event>(&app.el.hide_special, "change", move |_| {
+        model_view::draw(&a)
+    });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.head_grid, "click", move |e| {
         let Some(h) =

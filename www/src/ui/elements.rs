@@ -41,6 +41,8 @@ pub struct Elements {
     pub heatmap_caption: Element,
     pub heatmap: HtmlCanvasElement,
     pub head_grid: Element,
+    pub model_view: Element,
+    pub layer_predictions: Element,
     // Fine-tune panel.
     pub finetune_text: HtmlTextAreaElement,
     pub finetune_steps: HtmlInputElement,
@@ -113,6 +115,8 @@ impl Elements {
             heatmap_caption: find("heatmap-caption")?,
             heatmap: find("heatmap")?,
             head_grid: find("head-grid")?,
+            model_view: find("model-view")?,
+            layer_predictions: find("layer-predictions")?,
             finetune_text: find("finetune-text")?,
             finetune_steps: find("finetune-steps")?,
             finetune_lr: find("finetune-lr")?,

@@ -71,7 +71,7 @@ async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     }
     let top_k = text_panel::top_k(app).ok()?;
     worker
-        .analyze(&tokens.ids, &tokens.type_ids, top_k)
+        .analyze(&tokens.ids, &tokens.type_ids, top_k, false)
         .await
         .ok()
         .map(|a| a.analysis.masks)

@@ -13,6 +13,7 @@ pub mod elements;
 mod finetune_panel;
 pub mod heatmap;
 mod model_panel;
+mod model_view;
 pub mod predictions;
 mod text_panel;
 pub mod tokens;
@@ -67,6 +68,19 @@ pub struct Shown {
     pub analysis: Analysis,
     pub labels: Vec<String>,
     pub boundary: Option<usize>,
+    /// Attention rollout of `analysis`, computed when first shown.
+    pub rollout: std::cell::OnceCell<Vec<f32>>,
+}
+
+impl Shown {
+    pub fn new(analysis: Analysis, labels: Vec<String>, boundary: Option<usize>) -> Self {
+        Self {
+            analysis,
+            labels,
+            boundary,
+            rollout: std::cell::OnceCell::new(),
+        }
+    }
 }
 
 pub struct App {
@@ -87,6 +101,8 @@ pub struct App {
     pub finetuned: Cell<bool>,
     /// A classifier was trained in the worker (lost with it if it dies).
     pub classifier_trained: Cell<bool>,
+    /// Bumped by each model-view draw, so an older draw under way stops.
+    pub model_view_generation: Cell<u32>,
 }
 
 pub type AppRef = Rc<App>;
@@ -245,12 +261,14 @@ pub fn start() {
         runs: Cell::new(0),
         finetuned: Cell::new(false),
         classifier_trained: Cell::new(false),
+        model_view_generation: Cell::new(0),
     });
     app.set_phase(Phase::NoModel);
     APP.with(|a| *a.borrow_mut() = Some(app.clone()));
     model_panel::wire(&app);
     text_panel::wire(&app);
     attention_panel::wire(&app);
+    model_view::wire(&app);
     finetune_panel::wire(&app);
     classify_panel::wire(&app);
     spawn(&app, async |app| model_panel::load_initial(app).await);

@@ -76,3 +76,46 @@ fn context_around(tokens: &[String], position: usize) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// How the guess at the first mask forms: one row per hidden state (the embeddings, then
+/// each layer) with the MLM head's top candidates there. Empty without a mask.
+pub fn render_by_layer(container: &web_sys::Element, masks: &[MaskPredictions]) {
+    dom::clear(container);
+    let Some(mask) = masks.first().filter(|m| !m.by_layer.is_empty()) else {
+        return;
+    };
+    let title = dom::el(
+        "h3",
+        "",
+        &format!(
+            "Layer by layer: the MLM head on each layer's hidden state at mask 1 (position {})",
+            mask.position
+        ),
+    );
+    let _ = container.append_child(&title);
+    let last = mask.by_layer.len() - 1;
+    for (layer, candidates) in mask.by_layer.iter().enumerate() {
+        let row = dom::el("div", "layer-row", "");
+        dom::set_attr(&row, "data-layer", &layer.to_string());
+        if let Some(top) = candidates.first() {
+            dom::set_attr(&row, "data-token-id", &top.id.to_string());
+            dom::set_attr(&row, "data-token", &top.token);
+        }
+        let name = match layer {
+            0 => "embeddings".to_string(),
+            l if l == last => format!("layer {l} (output)"),
+            l => format!("layer {l}"),
+        };
+        let _ = row.append_child(&dom::el("span", "layer-name", &name));
+        for (k, c) in candidates.iter().take(3).enumerate() {
+            let class = if k == 0 {
+                "layer-guess top"
+            } else {
+                "layer-guess"
+            };
+            let text = format!("{} {:.1}%", c.token, c.probability * 100.0);
+            let _ = row.append_child(&dom::el("span", class, &text));
+        }
+        let _ = container.append_child(&row);
+    }
+}

@@ -5,8 +5,8 @@ use web_sys::{Event, KeyboardEvent, MouseEvent};
 
 use super::tokens::{self, TokenState};
 use super::{
-    AppRef, Phase, Shown, attention_panel, classify_panel, dom, predictions, recover_from_lost_gpu,
-    spawn,
+    AppRef, Phase, Shown, attention_panel, classify_panel, dom, model_view, predictions,
+    recover_from_lost_gpu, spawn,
 };
 use crate::client::{Analyzed, ModelWorker, RequestError};
 use crate::event_loop::sleep_ms;
@@ -138,7 +138,9 @@ pub async fn predict(app: &AppRef) {
         return classify_text(app, &worker, &tokens).await;
     }
     let started = dom::now_ms();
-    let result = worker.analyze(&tokens.ids, &tokens.type_ids, top_k).await;
+    let result = worker
+        .analyze(&tokens.ids, &tokens.type_ids, top_k, true)
+        .await;
     let ms = dom::now_ms() - started;
     match result {
         Ok(Analyzed {
@@ -164,16 +166,18 @@ pub async fn predict(app: &AppRef) {
             );
             dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
+            predictions::render_by_layer(&app.el.layer_predictions, &analysis.masks);
             let (layers, heads) = (analysis.layers, analysis.heads);
-            *app.shown.borrow_mut() = Some(Shown {
+            *app.shown.borrow_mut() = Some(Shown::new(
                 analysis,
-                labels: tokens.tokens.clone(),
-                boundary: tokens.segment_boundary(),
-            });
+                tokens.tokens.clone(),
+                tokens.segment_boundary(),
+            ));
             // The predictions are on screen before the maps are drawn.
             sleep_ms(0).await;
             attention_panel::fill_selects(app, layers, heads);
             attention_panel::draw(app);
+            model_view::draw(app);
             app.set_status("ready");
             // Lets tests and benchmarks see that a run finished and how long it took.
             dom::set_attr(&app.el.timing, "data-runs", &runs.to_string());
@@ -216,19 +220,22 @@ async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) 
             let runs = app.runs.get() + 1;
             app.runs.set(runs);
             let (layers, heads, seq) = (c.layers, c.heads, c.seq);
-            *app.shown.borrow_mut() = Some(Shown {
-                analysis: Analysis {
-                    masks: Vec::new(),
-                    layers,
-                    heads,
-                    seq,
-                    attentions: c.attentions,
-                },
-                labels: tokens.tokens.clone(),
-                boundary: tokens.segment_boundary(),
-            });
+            let analysis = Analysis {
+                masks: Vec::new(),
+                layers,
+                heads,
+                seq,
+                attentions: c.attentions,
+            };
+            *app.shown.borrow_mut() = Some(Shown::new(
+                analysis,
+                tokens.tokens.clone(),
+                tokens.segment_boundary(),
+            ));
+            dom::clear(&app.el.layer_predictions);
             attention_panel::fill_selects(app, layers, heads);
             attention_panel::draw(app);
+            model_view::draw(app);
             app.set_status("ready");
             dom::set_attr(&app.el.timing, "data-runs", &runs.to_string());
         }

@@ -22,7 +22,7 @@ use crate::kernel_count::KernelCount;
 use crate::protocol::{Event, Failure, Reply, Request, envelope, field, from_js, to_js};
 use crate::session::Session;
 use bert_burn::checkpoint::CheckpointFiles;
-use bert_burn::inference::FillStep;
+use bert_burn::inference::{AnalyzeOptions, FillStep};
 
 #[derive(Default)]
 struct State {
@@ -160,7 +160,8 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
             ids,
             type_ids,
             top_k,
-        } => analyze(&ids, &type_ids, top_k).await,
+            by_layer,
+        } => analyze(&ids, &type_ids, AnalyzeOptions { top_k, by_layer }).await,
         Request::FillNext { ids, type_ids } => fill_next(&ids, &type_ids)
             .await
             .and_then(|step| plain(Reply::Filled { step })),
@@ -218,10 +219,10 @@ async fn failure_after(session: &Session, message: String) -> Failure {
     }
 }
 
-async fn analyze(ids: &[u32], type_ids: &[u32], top_k: usize) -> Answer {
+async fn analyze(ids: &[u32], type_ids: &[u32], options: AnalyzeOptions) -> Answer {
     let session = current()?;
     let count = KernelCount::start();
-    let result = session.analyze(ids, type_ids, top_k).await;
+    let result = session.analyze_with(ids, type_ids, options).await;
     let (kernels, kernel_names) = count.finish();
     let analysis = match result {
         Ok(a) => a,
