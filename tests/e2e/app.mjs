@@ -9,9 +9,9 @@
 // fills a blank as English does, and a short fine-tune on the page moves a prediction.
 // Then the Classify panel (classify.mjs): your own labels on the embedded model, and task
 // checkpoints as published.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { root, fail, sleep, call, serve, startDriver, Page, setFineTune } from './browser.mjs';
+import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo } from './browser.mjs';
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
@@ -188,10 +188,13 @@ try {
     if (!after || after === before) fail(`the predictions did not change: "${before}" vs "${after}"`);
     console.log(`fine-tune: 25 steps; before: ${before.slice(0, 80)} | after: ${after.slice(0, 80)}`);
     await cpu.click(await cpu.find('download-weights'));
-    await cpu.waitFor('model.safetensors in the downloads', async () => {
-      try { return (await stat(join(downloads, 'model.safetensors'))).size > 1000; } catch { return false; }
+    const zipped = join(downloads, 'bert-finetuned.zip');
+    await cpu.waitFor('the .zip in the downloads', async () => {
+      try { return (await stat(zipped)).size > 1000 && !(await readdir(downloads)).some((n) => n.endsWith('.crdownload')); } catch { return false; }
     }, 30000);
-    console.log(`download: model.safetensors ${(await stat(join(downloads, 'model.safetensors'))).size} bytes`);
+    const inZip = await unzipTo(zipped, join(downloads, 'finetuned'));
+    for (const f of ['config.json', 'model.safetensors']) if (!inZip.includes(f)) fail(`the download lacks ${f}: ${inZip}`);
+    console.log(`download: one file, ${(await stat(zipped)).size} bytes: ${inZip.join(', ')}`);
 
     // Stop takes effect within a step; Reset brings back the loaded weights' predictions.
     await setFineTune(cpu, { steps: '5000', lr: '1e-3', batch: '4' }, 'the cat sat on the public.');

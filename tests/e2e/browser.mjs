@@ -155,3 +155,31 @@ export async function bench(label, dist, model, mounts, body) {
     server.close();
   }
 }
+
+/** Extracts a downloaded `.zip` (stored entries, as the page writes them) into `dir`, checking
+ *  each entry's CRC-32 with Node's own zlib; returns the names. */
+export async function unzipTo(zipPath, dir) {
+  const { crc32 } = await import('node:zlib');
+  const { mkdir } = await import('node:fs/promises');
+  const zip = await readFile(zipPath);
+  const end = zip.length - 22;
+  if (zip.readUInt32LE(end) !== 0x06054b50) fail(`${zipPath}: no end-of-central-directory record`);
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const names = [];
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) fail(`${zipPath}: entry ${i} is damaged`);
+    const [method, crc, size, nameLen, extraLen, commentLen, local] = [zip.readUInt16LE(at + 10), zip.readUInt32LE(at + 16),
+      zip.readUInt32LE(at + 24), zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30), zip.readUInt16LE(at + 32), zip.readUInt32LE(at + 42)];
+    const name = zip.subarray(at + 46, at + 46 + nameLen).toString('utf8');
+    if (method !== 0 || name.includes('/') || name.includes('..')) fail(`${zipPath}: unexpected entry ${name} (method ${method})`);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    if (crc32(data) >>> 0 !== crc) fail(`${zipPath}: ${name} fails its CRC`);
+    await writeFile(join(dir, name), data);
+    names.push(name);
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return names;
+}

@@ -9,7 +9,7 @@
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { root, fail } from './browser.mjs';
+import { root, fail, unzipTo } from './browser.mjs';
 
 const models = join(root, 'tests/fixtures/models');
 const examples = join(root, 'tests/fixtures/classify');
@@ -121,16 +121,20 @@ export async function classifyFlow(page, site, outDir, layers) {
   await page.screenshot(join(outDir, 'app-classify.png'));
 
   // The download: a transformers BertForSequenceClassification with the page's probabilities.
+  const saved = join(outDir, 'classifier-download');
   const downloads = join(outDir, 'classifier');
+  await rm(saved, { recursive: true, force: true });
   await rm(downloads, { recursive: true, force: true });
-  await mkdir(downloads, { recursive: true });
-  await page.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await mkdir(saved, { recursive: true });
+  await page.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: saved });
   await page.click(await page.find('classify-download'));
+  const zipped = join(saved, 'bert-classifier.zip');
   await page.waitFor('the classifier in the downloads', async () => {
-    const names = await readdir(downloads).catch(() => []);
-    if (!['config.json', 'model.safetensors', 'tokenizer.json'].every((n) => names.includes(n))) return false;
-    return (await stat(join(downloads, 'model.safetensors'))).size > 1000 && !names.some((n) => n.endsWith('.crdownload'));
+    const names = await readdir(saved).catch(() => []);
+    return names.includes('bert-classifier.zip') && !names.some((n) => n.endsWith('.crdownload')) && (await stat(zipped)).size > 1000;
   }, 60000);
+  const names = await unzipTo(zipped, downloads);
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) if (!names.includes(f)) fail(`the download lacks ${f}: ${names}`);
   const config = JSON.parse(await readFile(join(downloads, 'config.json'), 'utf8'));
   if (config.architectures?.[0] !== 'BertForSequenceClassification') fail(`downloaded architectures: ${config.architectures}`);
   if (config.id2label?.['0'] !== 'positive' || config.label2id?.negative !== 1) fail(`downloaded labels: ${JSON.stringify(config.id2label)}`);

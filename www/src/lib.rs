@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod session;
 pub mod ui;
 pub mod worker;
+pub mod zip;
 
 use wasm_bindgen::prelude::*;
 

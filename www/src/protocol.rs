@@ -131,10 +131,11 @@ pub enum Reply {
         heads: usize,
         seq: usize,
     },
-    /// The checkpoint's file names; the payload is an array of their bytes (`Uint8Array`s)
-    /// in the same order.
+    /// The checkpoint's file names and the size of its weights; the payload is one
+    /// `Uint8Array`, the `.zip` of those files.
     Exported {
         files: Vec<String>,
+        weights_bytes: u64,
         finetuned: bool,
     },
     Done,

@@ -410,6 +410,7 @@ fn protocol_messages_round_trip_through_js() {
         },
         Reply::Exported {
             files: vec!["config.json".into(), "vocab.txt".into()],
+            weights_bytes: 1 << 20,
             finetuned: true,
         },
         Reply::Filled { step: None },

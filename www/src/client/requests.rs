@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use bert_burn::inference::{Analysis, FillStep, LabelScore, TokenLabel};
 use bert_burn::{Encoding, Task};
-use js_sys::{Array, Float32Array, Uint8Array};
+use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::{ModelWorker, RequestError};
@@ -159,29 +159,35 @@ impl ModelWorker {
 
     /// The model (`Request::Export`) or the classifier (`Request::ExportClassifier`) as a
     /// Hugging Face checkpoint: each file's name and bytes, and whether it was trained here.
-    pub async fn export(
-        &self,
-        request: &Request,
-    ) -> Result<(Vec<(String, Uint8Array)>, bool), RequestError> {
+    pub async fn export(&self, request: &Request) -> Result<Exported, RequestError> {
         let (reply, payload) = self.request(request, None, &[], None).await?;
-        let Reply::Exported { files, finetuned } = reply else {
+        let Reply::Exported {
+            files,
+            weights_bytes,
+            finetuned,
+        } = reply
+        else {
             return Err(unexpected(&reply));
         };
-        let contents: Array = payload
-            .and_then(|p| p.dyn_into().ok())
+        let zip = payload
+            .and_then(|p| p.dyn_into::<Uint8Array>().ok())
             .ok_or_else(|| RequestError::Failed("the exported files are missing".into()))?;
-        if contents.length() as usize != files.len() {
-            return Err(RequestError::Failed(
-                "the exported files do not match their names".into(),
-            ));
-        }
-        let named = files
-            .into_iter()
-            .zip(contents.iter())
-            .map(|(name, bytes)| (name, bytes.unchecked_into::<Uint8Array>()))
-            .collect();
-        Ok((named, finetuned))
+        Ok(Exported {
+            files,
+            weights_bytes,
+            finetuned,
+            zip,
+        })
     }
+}
+
+/// A checkpoint as one `.zip` of Hugging Face files.
+pub struct Exported {
+    pub files: Vec<String>,
+    pub weights_bytes: u64,
+    /// Trained in this page (not the weights as loaded).
+    pub finetuned: bool,
+    pub zip: Uint8Array,
 }
 
 /// A classification, as [`Reply::Classified`] with its maps `[layer][head][query][key]`.

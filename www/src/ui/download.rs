@@ -1,5 +1,5 @@
-//! Saving a checkpoint the worker exports (the model, or a classifier) as Hugging Face
-//! files: `config.json`, `model.safetensors` and the tokenizer's files.
+//! Saving a checkpoint the worker exports (the model, or a classifier): one `.zip` of its
+//! Hugging Face files (`config.json`, `model.safetensors`, the tokenizer's files).
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
@@ -34,45 +34,31 @@ fn save_file(name: &str, bytes: &JsValue, mime: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Exports what `request` names (the model, or the classifier) and saves its files;
-/// `note` says what was saved.
+/// Exports what `request` names (the model, or the classifier) as one `.zip` of its
+/// Hugging Face files and saves it; `note` says what was saved.
 pub async fn save_checkpoint(app: &AppRef, request: &Request, note: &Element) {
     let Some(worker) = app.worker().filter(|_| app.phase() == Phase::Idle) else {
         return app.show_error("load a model first");
     };
     app.set_status("preparing the download");
-    let (files, trained) = match worker.export(request).await {
+    let exported = match worker.export(request).await {
         Ok(x) => x,
         Err(e) => return app.show_error(e.message()),
     };
-    let mut weights_bytes = 0;
-    let mut result = Ok(());
-    for (name, bytes) in &files {
-        if name == "model.safetensors" {
-            weights_bytes = bytes.length();
-        }
-        let mime = if name.ends_with(".json") {
-            "application/json"
-        } else if name.ends_with(".txt") {
-            "text/plain"
-        } else {
-            "application/octet-stream"
-        };
-        result = result.and_then(|_| save_file(name, bytes, mime));
-    }
-    match result {
+    let (what, name) = match (request, exported.finetuned) {
+        (Request::ExportClassifier, _) => ("classifier", "bert-classifier.zip"),
+        (_, true) => ("fine-tuned model", "bert-finetuned.zip"),
+        (_, false) => ("loaded model", "bert-model.zip"),
+    };
+    match save_file(name, &exported.zip, "application/zip") {
         Ok(()) => {
-            let what = match (request, trained) {
-                (Request::ExportClassifier, _) => "classifier",
-                (_, true) => "fine-tuned model",
-                (_, false) => "loaded model",
-            };
             app.set_status("ready");
             dom::set_text(
                 note,
                 &format!(
-                    "downloaded the {what} ({:.1} MB of weights)",
-                    weights_bytes as f64 / 1e6
+                    "downloaded the {what} as {name}: {} ({:.1} MB of weights)",
+                    exported.files.join(", "),
+                    exported.weights_bytes as f64 / 1e6
                 ),
             );
         }

@@ -275,20 +275,28 @@ async fn fill_next(ids: &[u32], type_ids: &[u32]) -> Result<Option<FillStep>, Fa
 /// `session` as Hugging Face files with the tokenizer as loaded; `finetuned`: trained here.
 async fn export(session: &Session, finetuned: bool) -> Answer {
     let tokenizer = STATE.with(|s| s.borrow().tokenizer.clone());
-    let files = session.export(&tokenizer).await.map_err(Failure::new)?;
-    let (mut names, contents, mut transfer) = (Vec::new(), Array::new(), Vec::new());
-    for (name, bytes) in files.into_vec() {
-        let bytes = Uint8Array::from(&bytes[..]);
-        transfer.push(bytes.buffer().into());
-        contents.push(&bytes);
-        names.push(name);
-    }
+    let files = session
+        .export(&tokenizer)
+        .await
+        .map_err(Failure::new)?
+        .into_vec();
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let weights_bytes = files
+        .iter()
+        .find(|(n, _)| n == "model.safetensors")
+        .map_or(0, |(_, b)| b.len() as u64);
+    // Zipped here, in the worker: a CRC over hundreds of MB would hold up the page.
+    let zip = crate::zip::stored_zip(files).map_err(Failure::new)?;
+    let bytes = Uint8Array::from(&zip[..]);
+    drop(zip);
+    let transfer = vec![bytes.buffer().into()];
     Ok((
         Reply::Exported {
             files: names,
+            weights_bytes,
             finetuned,
         },
-        Some(contents.into()),
+        Some(bytes.into()),
         transfer,
     ))
 }
