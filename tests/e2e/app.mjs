@@ -236,14 +236,16 @@ try {
     // Bad numbers and an over-long sentence: a message each, then the page goes on.
     await badInputsAreRefused(cpu);
 
-    // A model that does not exist: a clear error in the status, no crash.
+    // A model that does not exist: the page says so beside the model box (and the message
+    // stays), then falls back to the embedded model.
     await cpu.go(`${site}?model=missing-model/`);
-    const status = await cpu.waitFor('an error status', async () => {
-      const s = await cpu.text('status');
-      return s && s.startsWith('error') ? s : null;
-    }, 60000);
-    if (!status.includes('404')) fail(`a missing model should say 404: ${status}`);
-    console.log(`missing model: ${status}`);
+    const error = await cpu.waitFor('the inline error', () => cpu.js(
+      `const e = document.querySelector('[data-testid="error"]'); return e && !e.hidden && /instead/.test(e.textContent) ? e.textContent : null`), 60000);
+    if (!error.includes('404') || !error.includes('missing-model')) fail(`a missing model should say 404: ${error}`);
+    await cpu.waitReady();
+    const fallback = await cpu.js(`return document.getElementById('model-info').textContent`);
+    if (!fallback.includes('embedded model')) fail(`no fall back to the embedded model: ${fallback}`);
+    console.log(`missing model: ${error}`);
   } finally { await cpu.close(); }
   // The embedded model (dist/assets/), as a new visitor meets it: no ?model=, the default backend.
   const config = JSON.parse(await readFile(join(dist, 'assets/config.json'), 'utf8').catch(() =>

@@ -23,6 +23,7 @@ pub struct Elements {
     pub load_progress: HtmlProgressElement,
     pub load_progress_text: Element,
     pub model_info: Element,
+    pub model_error: Element,
     // Text panel.
     pub text: HtmlTextAreaElement,
     pub text_b: HtmlInputElement,
@@ -99,6 +100,7 @@ impl Elements {
             load_progress: find("load-progress")?,
             load_progress_text: find("load-progress-text")?,
             model_info: find("model-info")?,
+            model_error: find("model-error")?,
             text: find("text-input")?,
             text_b: find("text-b-input")?,
             tokens: find("tokens")?,

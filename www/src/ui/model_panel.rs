@@ -47,15 +47,45 @@ fn absolute(location: Location) -> Location {
     }
 }
 
-/// `?model=` if given, else the embedded model if this build ships one.
+/// `?model=` if given (and the embedded model if that one fails, saying why), else the
+/// embedded model if this build ships one.
 pub async fn load_initial(app: &AppRef) {
     if let Some(text) = param("model") {
         app.el.model_id.set_value(&text);
-        return match Location::parse(&text) {
-            Ok(location) => load(app, LoadSource::Location(absolute(location)), false, None).await,
-            Err(e) => app.show_error(&e),
+        let failure = match Location::parse(&text) {
+            Ok(location) => {
+                load(app, LoadSource::Location(absolute(location)), false, None).await;
+                let loaded = app.info.borrow().is_some();
+                (!loaded).then(|| app.el.status.text_content().unwrap_or_default())
+            }
+            Err(e) => Some(e),
         };
+        let Some(failure) = failure else { return };
+        load_embedded(app).await;
+        let failure = failure
+            .strip_prefix("error: ")
+            .unwrap_or(&failure)
+            .to_string();
+        let fallback = if app.info.borrow().is_some() {
+            "; the embedded model is loaded instead"
+        } else {
+            ""
+        };
+        return show_model_error(
+            app,
+            &format!("could not load “{text}”: {failure}{fallback}"),
+        );
     }
+    load_embedded(app).await
+}
+
+/// An error about loading, beside the model box; it stays until a model loads.
+fn show_model_error(app: &App, message: &str) {
+    dom::set_text(&app.el.model_error, message);
+    dom::set_hidden(&app.el.model_error, false);
+}
+
+async fn load_embedded(app: &AppRef) {
     let location = absolute(Location::Url(EMBEDDED_MODEL.into()));
     match model_files::fetch_bytes(&location.file_url("config.json"), &|_, _, _| {}).await {
         Ok(_) => load(app, LoadSource::Location(location), false, None).await,
@@ -90,8 +120,11 @@ fn show_download(app: &App, file: &str, done: f64, total: Option<f64>) {
 /// stays in use if this one fails. `keep_tokens`: the same model again (after a crash),
 /// so the user's masks stay. `cpu_reason`: run on the CPU, saying why.
 pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reason: Option<String>) {
-    if app.phase() == Phase::FineTuning {
-        return app.show_error("stop the fine-tuning run before loading another model");
+    if matches!(app.phase(), Phase::FineTuning | Phase::TrainingClassifier) {
+        let message =
+            "stop the training run before loading another model: its weights would be lost";
+        show_model_error(app, message);
+        return app.show_error(message);
     }
     let before = app.phase();
     let recovering = before == Phase::Recovering;
@@ -142,6 +175,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
     dom::set_text(&app.el.load_progress_text, "");
     match result {
         Ok(info) => {
+            dom::set_hidden(&app.el.model_error, true);
             show_model(app, &info, dom::now_ms() - started);
             *app.info.borrow_mut() = Some(info);
             *app.last_good.borrow_mut() = Some(source);
@@ -182,6 +216,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
             } else {
                 Phase::NoModel
             });
+            show_model_error(app, &e);
             app.show_error(&e);
         }
     }
