@@ -184,6 +184,7 @@ fn check_layer_predictions(
     let options = AnalyzeOptions {
         top_k: 5,
         by_layer: true,
+        words_only: false,
     };
     let analysis = pollster::block_on(analyze_with(
         &p.model,
@@ -274,4 +275,33 @@ fn wgpu_backend_matches_transformers() {
     for name in MODELS {
         check_model_on(name, device.clone());
     }
+}
+
+#[test]
+fn words_only_fillers_skip_special_tokens_and_keep_their_probabilities() {
+    use bert_burn::inference::{top_k_predictions, top_k_words};
+    let p =
+        bert_burn::Pipeline::load_dir(&model_dir("gelu-f32"), bert_burn::device::cpu()).unwrap();
+    let t = &p.tokenizer;
+    let vocab = p.model.config().vocab_size;
+    let id = |s: &str| t.token_to_id(s).unwrap() as usize;
+    let mut logits = vec![0.0f32; vocab];
+    logits[id("[SEP]")] = 10.0;
+    logits[id("[MASK]")] = 9.0;
+    logits[id("[UNK]")] = 8.5;
+    let word = (0..vocab)
+        .find(|&i| !t.is_special_token(&t.id_to_token(i as u32).unwrap()))
+        .unwrap();
+    logits[word] = 8.0;
+    let all = top_k_predictions(&logits, 4, t).unwrap();
+    assert_eq!(all[0].token, "[SEP]");
+    let words = top_k_words(&logits, 3, t).unwrap();
+    assert_eq!(words.len(), 3);
+    assert!(
+        words.iter().all(|w| !t.is_special_token(&w.token)),
+        "{words:?}"
+    );
+    assert_eq!(words[0].id as usize, word);
+    // The same probability as in the full ranking (not renormalised without the specials).
+    assert_eq!(words[0].probability, all[3].probability);
 }

@@ -30,6 +30,8 @@ pub struct AnalyzeOptions {
     /// Also the MLM head on every layer's hidden state at each mask
     /// ([`MaskPredictions::by_layer`], `top_k` each), in the same pass and read.
     pub by_layer: bool,
+    /// Only tokens that can stand in a text ([`top_k_words`]): no `[SEP]` as a filler.
+    pub words_only: bool,
 }
 
 /// One forward pass for both the mask predictions (head run on the mask rows only)
@@ -46,6 +48,7 @@ pub async fn analyze(
     let options = AnalyzeOptions {
         top_k,
         by_layer: false,
+        words_only: false,
     };
     analyze_with(model, ids, type_ids, tokenizer, options, device).await
 }
@@ -120,7 +123,10 @@ pub async fn analyze_with(
         layer_rows.push(
             logits
                 .chunks(vocab)
-                .map(|row| top_k_predictions(row, top_k, tokenizer))
+                .map(|row| match options.words_only {
+                    true => top_k_words(row, top_k, tokenizer),
+                    false => top_k_predictions(row, top_k, tokenizer),
+                })
                 .collect::<Result<_>>()?,
         );
     }

@@ -31,12 +31,15 @@ pub async fn fill_mask(
         &positions,
         tokenizer,
         top_k,
+        false,
         device,
     )
     .await
 }
 
-/// Top-k predictions at the given positions of one sequence.
+/// Top-k predictions at the given positions of one sequence (`words_only`: no special
+/// token among them, see [`top_k_words`]).
+#[allow(clippy::too_many_arguments)]
 async fn predict_at(
     model: &BertForMaskedLM,
     ids: &[u32],
@@ -44,6 +47,7 @@ async fn predict_at(
     positions: &[usize],
     tokenizer: &BertTokenizer,
     top_k: usize,
+    words_only: bool,
     device: &Device,
 ) -> Result<Vec<MaskPredictions>> {
     if top_k == 0 {
@@ -56,7 +60,10 @@ async fn predict_at(
         .map(|(&position, row)| {
             Ok(MaskPredictions {
                 position,
-                predictions: top_k_predictions(&row, top_k, tokenizer)?,
+                predictions: match words_only {
+                    true => top_k_words(&row, top_k, tokenizer)?,
+                    false => top_k_predictions(&row, top_k, tokenizer)?,
+                },
                 by_layer: Vec::new(),
             })
         })
@@ -73,20 +80,24 @@ pub struct FillStep {
 }
 
 /// One step of the joint fill: predicts every remaining mask of `ids`, and names the
-/// one the model is most sure of with its most likely token.
-/// `None` when `ids` has no mask left.
+/// one the model is most sure of with its most likely token (`words_only`: never a
+/// special token). `None` when `ids` has no mask left.
 pub async fn fill_most_confident(
     model: &BertForMaskedLM,
     ids: &[u32],
     type_ids: &[u32],
     tokenizer: &BertTokenizer,
+    words_only: bool,
     device: &Device,
 ) -> Result<Option<FillStep>> {
     let remaining = mask_positions(ids, tokenizer.mask_id());
     if remaining.is_empty() {
         return Ok(None);
     }
-    let masks = predict_at(model, ids, type_ids, &remaining, tokenizer, 1, device).await?;
+    let masks = predict_at(
+        model, ids, type_ids, &remaining, tokenizer, 1, words_only, device,
+    )
+    .await?;
     let (position, best) = masks
         .into_iter()
         .filter_map(|m| m.predictions.into_iter().next().map(|p| (m.position, p)))
@@ -117,7 +128,7 @@ pub async fn fill_iteratively(
     }
     let mut steps = Vec::new();
     while let Some(step) =
-        fill_most_confident(model, &ids, &encoding.type_ids, tokenizer, device).await?
+        fill_most_confident(model, &ids, &encoding.type_ids, tokenizer, false, device).await?
     {
         ids[step.position] = step.id;
         steps.push(step);

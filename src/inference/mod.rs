@@ -86,6 +86,26 @@ pub fn top_k_predictions(
         .collect())
 }
 
+/// Like [`top_k_predictions`], but only tokens that can stand in a text — never a special
+/// token (`[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`). Probabilities stay those of the
+/// whole vocabulary.
+pub fn top_k_words(logits: &[f32], k: usize, tokenizer: &BertTokenizer) -> Result<Vec<Prediction>> {
+    let is_word = |p: &Prediction| !tokenizer.is_special_token(&p.token);
+    // The specials are a handful: a few more candidates than asked nearly always suffice.
+    let mut words: Vec<Prediction> = top_k_predictions(logits, k + 8, tokenizer)?
+        .into_iter()
+        .filter(is_word)
+        .collect();
+    if words.len() < k {
+        words = top_k_predictions(logits, logits.len(), tokenizer)?
+            .into_iter()
+            .filter(is_word)
+            .collect();
+    }
+    words.truncate(k);
+    Ok(words)
+}
+
 /// [`BertError::NonFiniteOutput`] if any value is NaN or ±∞; `context` says where.
 pub fn ensure_finite(values: &[f32], context: &str) -> Result<()> {
     if values.iter().all(|v| v.is_finite()) {

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use crate::backend::Preference;
 use crate::client::{ModelWorker, RequestError};
 use crate::protocol::{ModelInfo, Reply, Request, Source, to_js};
+use bert_burn::inference::AnalyzeOptions;
 
 fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     to_js(value).map_err(|e| JsError::new(&e))
@@ -18,6 +19,15 @@ fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 
 fn fail(e: RequestError) -> JsError {
     JsError::new(e.message())
+}
+
+/// The model's own top-k, as transformers' fill-mask gives it.
+fn plain(top_k: usize) -> AnalyzeOptions {
+    AnalyzeOptions {
+        top_k,
+        by_layer: false,
+        words_only: false,
+    }
 }
 
 /// A model loaded in its own worker.
@@ -88,7 +98,7 @@ impl BertModel {
     ) -> Result<JsValue, JsError> {
         let (reply, maps) = self
             .worker
-            .analyze_maps(&ids, &type_ids, top_k, false)
+            .analyze_maps(&ids, &type_ids, plain(top_k))
             .await
             .map_err(fail)?;
         let Reply::Analysis { .. } = &reply else {
@@ -114,7 +124,7 @@ impl BertModel {
             .map_err(fail)?;
         let analysis = self
             .worker
-            .analyze(&enc.ids, &enc.type_ids, top_k, false)
+            .analyze(&enc.ids, &enc.type_ids, plain(top_k))
             .await
             .map_err(fail)?;
         #[derive(Serialize)]

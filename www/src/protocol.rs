@@ -7,7 +7,7 @@
 //! files travel beside them as `payload` (typed arrays and `File`s, transferred where
 //! they can be), so no tensor is ever turned into a JS array of numbers.
 
-use bert_burn::inference::{FillStep, LabelScore, MaskPredictions, TokenLabel};
+use bert_burn::inference::{AnalyzeOptions, FillStep, LabelScore, MaskPredictions, TokenLabel};
 use bert_burn::train::classifier_run::ClassifierOptions;
 use bert_burn::{Encoding, Task};
 use js_sys::{Object, Reflect};
@@ -39,10 +39,8 @@ pub enum Request {
     Analyze {
         ids: Vec<u32>,
         type_ids: Vec<u32>,
-        top_k: usize,
-        /// Also each layer's guess at every mask (`MaskPredictions::by_layer`).
-        #[serde(default)]
-        by_layer: bool,
+        /// Top-k, each layer's guess too, words only (no special token as a filler).
+        options: AnalyzeOptions,
     },
     /// One step of Fill all: the library's `fill_most_confident` on `ids`. Replies
     /// [`Reply::Filled`].

@@ -185,11 +185,13 @@ impl Session {
         ids: &[u32],
         type_ids: &[u32],
     ) -> Result<Option<FillStep>, String> {
+        // Fill all writes words into the text: never a special token.
         fill_most_confident(
             self.masked_lm()?,
             ids,
             type_ids,
             &self.tokenizer,
+            true,
             &self.device,
         )
         .await

@@ -369,8 +369,11 @@ fn protocol_messages_round_trip_through_js() {
         Request::Analyze {
             ids: vec![2, 4, 3],
             type_ids: vec![0, 0, 0],
-            top_k: 5,
-            by_layer: true,
+            options: bert_burn::inference::AnalyzeOptions {
+                top_k: 5,
+                by_layer: true,
+                words_only: true,
+            },
         },
         Request::FineTune {
             text: "one\ntwo".into(),

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use bert_burn::inference::{Analysis, FillStep, LabelScore, TokenLabel};
+use bert_burn::inference::{Analysis, AnalyzeOptions, FillStep, LabelScore, TokenLabel};
 use bert_burn::{Encoding, Task};
 use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -47,14 +47,12 @@ impl ModelWorker {
         &self,
         ids: &[u32],
         type_ids: &[u32],
-        top_k: usize,
-        by_layer: bool,
+        options: AnalyzeOptions,
     ) -> Result<(Reply, Float32Array), RequestError> {
         let request = Request::Analyze {
             ids: ids.to_vec(),
             type_ids: type_ids.to_vec(),
-            top_k,
-            by_layer,
+            options,
         };
         let (reply, payload) = self.request(&request, None, &[], None).await?;
         let maps = payload
@@ -65,15 +63,14 @@ impl ModelWorker {
         Ok((reply, maps))
     }
 
-    /// Predictions and attention maps; `by_layer`: each layer's guess at every mask too.
+    /// Predictions and attention maps (and what else `options` asks for).
     pub async fn analyze(
         &self,
         ids: &[u32],
         type_ids: &[u32],
-        top_k: usize,
-        by_layer: bool,
+        options: AnalyzeOptions,
     ) -> Result<Analyzed, RequestError> {
-        match self.analyze_maps(ids, type_ids, top_k, by_layer).await? {
+        match self.analyze_maps(ids, type_ids, options).await? {
             (
                 Reply::Analysis {
                     masks,

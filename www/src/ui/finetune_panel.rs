@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bert_burn::inference::MaskPredictions;
+use bert_burn::inference::{AnalyzeOptions, MaskPredictions};
 use web_sys::Event;
 
 use super::{App, AppRef, Phase, chart, dom, download, recover_from_lost_gpu, spawn, text_panel};
@@ -71,7 +71,15 @@ async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     }
     let top_k = text_panel::top_k(app).ok()?;
     worker
-        .analyze(&tokens.ids, &tokens.type_ids, top_k, false)
+        .analyze(
+            &tokens.ids,
+            &tokens.type_ids,
+            AnalyzeOptions {
+                top_k,
+                by_layer: false,
+                words_only: true,
+            },
+        )
         .await
         .ok()
         .map(|a| a.analysis.masks)

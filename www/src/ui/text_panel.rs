@@ -11,7 +11,7 @@ use super::{
 use crate::client::{Analyzed, ModelWorker, RequestError};
 use crate::event_loop::sleep_ms;
 use bert_burn::Task;
-use bert_burn::inference::Analysis;
+use bert_burn::inference::{Analysis, AnalyzeOptions};
 
 fn text_inputs(app: &AppRef) -> (String, Option<String>) {
     let a = app.el.text.value();
@@ -138,9 +138,13 @@ pub async fn predict(app: &AppRef) {
         return classify_text(app, &worker, &tokens).await;
     }
     let started = dom::now_ms();
-    let result = worker
-        .analyze(&tokens.ids, &tokens.type_ids, top_k, true)
-        .await;
+    // Never a special token as a filler; each layer's guess for the layer-by-layer view.
+    let options = AnalyzeOptions {
+        top_k,
+        by_layer: true,
+        words_only: true,
+    };
+    let result = worker.analyze(&tokens.ids, &tokens.type_ids, options).await;
     let ms = dom::now_ms() - started;
     match result {
         Ok(Analyzed {

@@ -159,9 +159,8 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
         Request::Analyze {
             ids,
             type_ids,
-            top_k,
-            by_layer,
-        } => analyze(&ids, &type_ids, AnalyzeOptions { top_k, by_layer }).await,
+            options,
+        } => analyze(&ids, &type_ids, options).await,
         Request::FillNext { ids, type_ids } => fill_next(&ids, &type_ids)
             .await
             .and_then(|step| plain(Reply::Filled { step })),
