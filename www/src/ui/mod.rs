@@ -10,6 +10,7 @@ pub mod classify_panel;
 pub mod dom;
 mod download;
 pub mod elements;
+mod fill_all;
 mod finetune_panel;
 pub mod heatmap;
 mod model_panel;
@@ -43,6 +44,8 @@ pub enum Phase {
     Loading,
     Idle,
     Predicting,
+    /// Fill all, one mask per request; the Fill all button stops it.
+    Filling,
     FineTuning,
     TrainingClassifier,
     /// The worker died or lost its GPU: a new one is loading the last good model.
@@ -56,6 +59,7 @@ impl Phase {
             Self::Loading => "loading",
             Self::Idle => "idle",
             Self::Predicting => "predicting",
+            Self::Filling => "filling",
             Self::FineTuning => "fine-tuning",
             Self::TrainingClassifier => "training-classifier",
             Self::Recovering => "recovering",
@@ -101,6 +105,8 @@ pub struct App {
     pub finetuned: Cell<bool>,
     /// A classifier was trained in the worker (lost with it if it dies).
     pub classifier_trained: Cell<bool>,
+    /// Set by the Fill all button while filling: stop after the fill under way.
+    pub cancel_fill: Cell<bool>,
     /// Bumped by each model-view draw, so an older draw under way stops.
     pub model_view_generation: Cell<u32>,
 }
@@ -158,6 +164,12 @@ impl App {
         ] {
             button.set_disabled(!idle);
         }
+        let filling = phase == Phase::Filling;
+        self.el.fill_all.set_disabled(!idle && !filling);
+        dom::set_text(
+            &self.el.fill_all,
+            if filling { "Stop filling" } else { "Fill all" },
+        );
         self.el
             .finetune_stop
             .set_disabled(phase != Phase::FineTuning);
@@ -262,6 +274,7 @@ pub fn start() {
         finetuned: Cell::new(false),
         classifier_trained: Cell::new(false),
         model_view_generation: Cell::new(0),
+        cancel_fill: Cell::new(false),
     });
     app.set_phase(Phase::NoModel);
     APP.with(|a| *a.borrow_mut() = Some(app.clone()));

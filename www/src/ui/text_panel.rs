@@ -5,7 +5,7 @@ use web_sys::{Event, KeyboardEvent, MouseEvent};
 
 use super::tokens::{self, TokenState};
 use super::{
-    AppRef, Phase, Shown, attention_panel, classify_panel, dom, model_view, predictions,
+    AppRef, Phase, Shown, attention_panel, classify_panel, dom, fill_all, model_view, predictions,
     recover_from_lost_gpu, spawn,
 };
 use crate::client::{Analyzed, ModelWorker, RequestError};
@@ -170,6 +170,7 @@ pub async fn predict(app: &AppRef) {
             );
             dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
+            warn_of_cut_masks(app, &tokens);
             predictions::render_by_layer(&app.el.layer_predictions, &analysis.masks);
             let (layers, heads) = (analysis.layers, analysis.heads);
             *app.shown.borrow_mut() = Some(Shown::new(
@@ -202,6 +203,42 @@ pub async fn predict(app: &AppRef) {
     if app.predict_again.replace(false) {
         Box::pin(predict(app)).await;
     }
+}
+
+/// Typed masks the tokenizer cut off (past the model's position limit) are named as
+/// such, not passed over as if there were none.
+fn warn_of_cut_masks(app: &AppRef, tokens: &TokenState) {
+    if !tokens.truncated {
+        return;
+    }
+    let (a, b) = text_inputs(app);
+    let typed = |t: &str| t.matches(tokens.mask_token.as_str()).count();
+    let in_text = typed(&a) + b.as_deref().map_or(0, typed);
+    let kept = (0..tokens.len())
+        .filter(|&i| tokens.original_ids[i] == tokens.mask_id)
+        .count();
+    let cut = in_text.saturating_sub(kept);
+    if cut == 0 {
+        return;
+    }
+    let limit = app.info.borrow().as_ref().map_or(0, |i| i.max_positions);
+    if tokens.mask_positions().is_empty() {
+        dom::clear(&app.el.predictions);
+    }
+    let warning = dom::el(
+        "p",
+        "error-inline",
+        &format!(
+            "{cut} {} past the model's limit of {limit} tokens: the text was cut there, so the model cannot predict {}",
+            tokens.mask_token,
+            if cut == 1 { "it" } else { "them" }
+        ),
+    );
+    dom::set_attr(&warning, "data-testid", "error");
+    let _ = app
+        .el
+        .predictions
+        .insert_before(&warning, app.el.predictions.first_child().as_ref());
 }
 
 /// A task checkpoint has no masked-LM head: Predict classifies the text instead (shown in
@@ -249,43 +286,6 @@ async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) 
     }
 }
 
-/// Fills every mask, most confident first, re-running the model after each (the
-/// library's joint fill, one step per request so each fill shows as it lands).
-async fn fill_all(app: &AppRef) {
-    if app.phase() != Phase::Idle {
-        return;
-    }
-    retokenize_if_stale(app).await;
-    let Some(worker) = app.worker() else { return };
-    app.set_phase(Phase::Predicting);
-    app.set_status("filling every mask");
-    loop {
-        let (ids, type_ids) = {
-            let tokens = app.tokens.borrow();
-            (tokens.ids.clone(), tokens.type_ids.clone())
-        };
-        match worker.fill_next(&ids, &type_ids).await {
-            Ok(Some(step)) => {
-                app.tokens
-                    .borrow_mut()
-                    .fill(step.position, step.id, &step.token);
-                tokens::render(&app.el.tokens, &app.tokens.borrow());
-            }
-            Ok(None) => break,
-            Err(RequestError::DeviceLost(e)) => {
-                app.set_phase(Phase::Idle);
-                return Box::pin(recover_from_lost_gpu(app, &e)).await;
-            }
-            Err(e) => {
-                app.set_phase(Phase::Idle);
-                return app.show_error(e.message());
-            }
-        }
-    }
-    app.set_phase(Phase::Idle);
-    predict(app).await;
-}
-
 pub fn wire(app: &AppRef) {
     let inputs: [web_sys::Element; 2] = [app.el.text.clone().into(), app.el.text_b.clone().into()];
     for input in inputs {
@@ -307,7 +307,11 @@ pub fn wire(app: &AppRef) {
     });
     let a = app.clone();
     dom::on::<Event>(&app.el.fill_all, "click", move |_| {
-        spawn(&a, async |a| fill_all(a).await)
+        // While filling, the same button stops after the fill under way.
+        if a.phase() == Phase::Filling {
+            return a.cancel_fill.set(true);
+        }
+        spawn(&a, async |a| fill_all::fill_all(a).await)
     });
 
     let a = app.clone();
