@@ -15,6 +15,7 @@ import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
+import { fillingMasks } from './fill.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -235,6 +236,7 @@ try {
 
     // Bad numbers and an over-long sentence: a message each, then the page goes on.
     await badInputsAreRefused(cpu);
+    await fillingMasks(cpu, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')).max_position_embeddings);
 
     // A model that does not exist: the page says so beside the model box (and the message
     // stays), then falls back to the embedded model.

@@ -86,15 +86,20 @@ impl Session {
     /// Builds the model on `backend` from the checkpoint's files: a masked-LM, or the
     /// task model its config names (`BertForSequenceClassification`, `…TokenClassification`).
     pub fn load(files: &ModelFiles, backend: &Backend) -> Result<Self, String> {
-        let named = |e: BertError| match e {
-            BertError::MissingTensor { .. } | BertError::ShapeMismatch { .. } => {
-                format!("{}: not a BERT checkpoint of its kind: {e}", files.source)
-            }
-            e => format!("{}: {e}", files.source),
-        };
         let config = BertConfig::from_json(&files.config_json)
             .map_err(|e| format!("{}: {e}", files.source))?;
         check_fits(&config, &backend.info)?;
+        let kind = match config.task() {
+            Task::MaskedLm => "masked-LM",
+            Task::Sequence => "sequence-classification",
+            Task::Token => "token-classification",
+        };
+        let named = |e: BertError| match e {
+            BertError::MissingTensor { .. } | BertError::ShapeMismatch { .. } => {
+                format!("{}: not a BERT {kind} checkpoint: {e}", files.source)
+            }
+            e => format!("{}: {e}", files.source),
+        };
         let tokenizer = tokenizer_for(&config, files.tokenizer()?).map_err(named)?;
         let (weights, device) = (&files.weights[..], &backend.device);
         let from_file = HeadWeights::FromCheckpoint;

@@ -1,0 +1,69 @@
+// Filling masks as a user sees it (run by app.mjs on the fixture model): no special token
+// is ever offered as a filler, Fill all shows its progress and stops when asked, and a
+// [MASK] past the model's position limit is named as cut off.
+import { fail } from './browser.mjs';
+
+const SPECIAL = ['[CLS]', '[SEP]', '[PAD]', '[UNK]', '[MASK]'];
+
+async function setText(page, text) {
+  const input = await page.find('text-input');
+  await page.clear(input);
+  await page.js(`const e = document.querySelector('[data-testid="text-input"]'); e.value = arguments[0];
+    e.dispatchEvent(new Event('input', { bubbles: true }));`, text);
+}
+
+const runs = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+
+async function predict(page) {
+  const before = await runs(page);
+  await page.click(await page.find('predict-button'));
+  await page.waitFor('a prediction run', async () => (await runs(page)) > before, 60000);
+}
+
+export async function fillingMasks(page, maxPositions) {
+  // Top-50 at three masks of a random-weight model: specials would be among them if allowed.
+  await setText(page, 'the [MASK] sat on the [MASK] of the [MASK].');
+  const topk = await page.find('topk-input');
+  await page.clear(topk);
+  await page.type(topk, '50');
+  await predict(page);
+  const offered = await page.js(`return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => e.dataset.token)`);
+  if (offered.length !== 150) fail(`expected 3 × 50 predictions, got ${offered.length}`);
+  const special = offered.filter((t) => SPECIAL.includes(t));
+  if (special.length) fail(`special tokens offered as fillers: ${special.join(', ')}`);
+  const byLayer = await page.js(`return [...document.querySelectorAll('[data-testid="layer-predictions"] [data-token]')].map(e => e.dataset.token)`);
+  if (byLayer.some((t) => SPECIAL.includes(t))) fail(`a special token in the layer-by-layer guesses: ${byLayer}`);
+  await page.clear(topk);
+  await page.type(topk, '5');
+
+  // Fill all on many masks: progress "n of N", and the button stops it.
+  const masks = 24;
+  await setText(page, Array.from({ length: masks }, () => 'the [MASK]').join(' ') + '.');
+  await page.waitFor('the masks as chips', async () => (await page.js(
+    `return [...document.querySelectorAll('[data-testid="token"]')].filter(e => e.textContent === '[MASK]').length`)) === masks);
+  const fillAll = await page.find('fill-all-button');
+  await page.click(fillAll);
+  await page.waitFor('two fills', async () => /filling: ([2-9]|\d\d) of 24/.test(await page.text('status')), 60000);
+  const label = await page.js(`return document.querySelector('[data-testid="fill-all-button"]').textContent`);
+  if (label !== 'Stop filling') fail(`while filling, the button says "${label}"`);
+  await page.click(fillAll);
+  const stopped = await page.waitFor('Fill all to stop', async () => {
+    const s = await page.text('status');
+    return /stopped filling after \d+ of 24/.test(s) ? s : null;
+  }, 60000);
+  const filled = +stopped.match(/after (\d+)/)[1];
+  const left = await page.js(`return [...document.querySelectorAll('[data-testid="token"]')].filter(e => e.textContent === '[MASK]').length`);
+  if (!(filled < masks && left === masks - filled)) fail(`stopped after ${filled} fills but ${left} masks are left`);
+  const chips = await page.js(`return [...document.querySelectorAll('[data-testid="token"]')].map(e => e.textContent)`);
+  if (chips.filter((t) => SPECIAL.includes(t) && t !== '[MASK]').length !== 2) fail(`a fill wrote a special token: ${chips.join(' ')}`);
+  await page.waitFor('the button to be Fill all again', async () => (await page.js(
+    `return document.querySelector('[data-testid="fill-all-button"]').textContent`)) === 'Fill all', 30000);
+  console.log(`fill all: ${stopped}; no special token offered among ${offered.length} predictions`);
+
+  // A mask past the position limit is named, not passed over.
+  await setText(page, Array.from({ length: maxPositions + 10 }, () => 'the').join(' ') + ' [MASK].');
+  await predict(page);
+  const cut = await page.js(`const e = document.querySelector('#predictions [data-testid="error"]'); return e ? e.textContent : ''`);
+  if (!cut.includes(`limit of ${maxPositions} tokens`)) fail(`the cut-off mask is not named: "${cut}"`);
+  console.log(`cut-off mask: ${cut}`);
+}
