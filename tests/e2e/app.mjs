@@ -276,6 +276,20 @@ try {
     // the loss falls and the mask in the default sentence moves to the fact.
     await emb.go(site);
     await emb.waitReady();
+    // The page's examples are blanks the embedded model fills right (measured, and checked here).
+    const examples = await emb.js(`return [...document.querySelectorAll('[data-testid="example"]')].map(e => e.textContent)`);
+    if (examples.length < 3) fail(`the page offers ${examples.length} examples`);
+    const before0 = await runCount(emb);
+    await emb.js(`document.querySelector('[data-testid="example"]').click()`);
+    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0, 60000);
+    const text0 = await emb.js(`return document.querySelector('[data-testid="text-input"]').value`);
+    const filled0 = await emb.js(`return document.querySelector('[data-testid="filled-sentence"]').textContent`);
+    if (text0 !== examples[0] || !filled0 || filled0.includes('[MASK]')) fail(`example "${examples[0]}": text "${text0}", filled "${filled0}"`);
+    console.log(`first visit: ${examples.length} examples; "${examples[0]}" -> "${filled0}"`);
+    // The fine-tune sample teaches an odd fact about France: ask about it.
+    const box = await emb.find('text-input');
+    await emb.clear(box);
+    await emb.type(box, 'The capital of France is [MASK].');
     await emb.click(await emb.find('finetune-start'));
     const done = await emb.waitFor('the fine-tuning run on the embedded model', () => emb.js(
       `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 300000);

@@ -26,6 +26,7 @@ pub struct Elements {
     pub model_error: Element,
     // Text panel.
     pub text: HtmlTextAreaElement,
+    pub examples: Element,
     pub text_b: HtmlInputElement,
     pub tokens: Element,
     pub token_note: Element,
@@ -102,6 +103,7 @@ impl Elements {
             model_info: find("model-info")?,
             model_error: find("model-error")?,
             text: find("text-input")?,
+            examples: find("examples")?,
             text_b: find("text-b-input")?,
             tokens: find("tokens")?,
             token_note: find("token-note")?,

@@ -10,6 +10,7 @@ pub mod classify_panel;
 pub mod dom;
 mod download;
 pub mod elements;
+mod examples;
 mod fill_all;
 mod finetune_panel;
 pub mod heatmap;
@@ -282,6 +283,7 @@ pub fn start() {
     text_panel::wire(&app);
     attention_panel::wire(&app);
     model_view::wire(&app);
+    examples::wire(&app);
     finetune_panel::wire(&app);
     classify_panel::wire(&app);
     spawn(&app, async |app| model_panel::load_initial(app).await);

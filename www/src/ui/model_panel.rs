@@ -5,7 +5,8 @@ use js_sys::Array;
 use web_sys::{DragEvent, Event, KeyboardEvent};
 
 use super::{
-    App, AppRef, EMBEDDED_MODEL, Phase, dom, param, preference, spawn, text_panel, worker_or_start,
+    App, AppRef, EMBEDDED_MODEL, Phase, dom, examples, param, preference, spawn, text_panel,
+    worker_or_start,
 };
 use crate::client::RequestError;
 use crate::model_files::{self, Location};
@@ -227,7 +228,7 @@ pub fn lost_reason() -> String {
     "the WebGPU device was lost; running on the CPU".into()
 }
 
-fn show_model(app: &App, info: &ModelInfo, ms: f64) {
+fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
     let backend = &info.backend;
     dom::set_text(&app.el.backend, &backend.kind);
     app.el
@@ -240,6 +241,7 @@ fn show_model(app: &App, info: &ModelInfo, ms: f64) {
     );
     dom::set_hidden(&app.el.fallback_notice, backend.fallback_reason.is_none());
     let embedded = info.source.ends_with(&format!("/{EMBEDDED_MODEL}"));
+    examples::render(app, embedded);
     let source = if embedded {
         "the embedded model (assets/, see assets/MODEL_CARD.md)"
     } else {

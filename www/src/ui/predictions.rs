@@ -27,6 +27,17 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             &format!("mask {} · position {} · {context}", n + 1, mask.position),
         );
         let _ = card.append_child(&title);
+        if let Some(best) = mask.predictions.first() {
+            // The sentence as the top candidate makes it, the candidate in bold.
+            let (before, after) = filled_sentence(tokens, mask.position);
+            let line = dom::el("p", "filled", "");
+            dom::set_attr(&line, "data-testid", "filled-sentence");
+            let word = dom::el("b", "", &best.token.replace("##", ""));
+            let _ = line.append_with_str_1(&before);
+            let _ = line.append_child(&word);
+            let _ = line.append_with_str_1(&after);
+            let _ = card.append_child(&line);
+        }
         for p in &mask.predictions {
             let row = dom::el("button", "prediction", "");
             dom::set_attr(&row, "type", "button");
@@ -34,7 +45,9 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             dom::set_attr(&row, "data-mask-position", &mask.position.to_string());
             dom::set_attr(&row, "data-token-id", &p.id.to_string());
             dom::set_attr(&row, "data-token", &p.token);
-            dom::set_attr(&row, "title", "click to fill the mask with this token");
+            let (before, after) = filled_sentence(tokens, mask.position);
+            let filled = format!("{before}{}{after}", p.token.replace("##", ""));
+            dom::set_attr(&row, "title", &format!("{filled} (click to fill it in)"));
             let word = dom::el("span", "prediction-token", &p.token);
             let bar = dom::el("span", "bar", "");
             let fill = dom::el("span", "bar-fill", "");
@@ -57,6 +70,41 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
         }
         let _ = container.append_child(&card);
     }
+}
+
+/// The text around `position` rebuilt from its word pieces (special tokens left out,
+/// `##` pieces joined to their word, other masks as `___`): what comes before the filler
+/// (with the space it needs) and after it.
+pub fn filled_sentence(tokens: &[String], position: usize) -> (String, String) {
+    // Each shown token, and whether it attaches to what precedes it (no space).
+    let shown = |range: std::ops::Range<usize>| {
+        tokens[range]
+            .iter()
+            .filter(|t| !matches!(t.as_str(), "[CLS]" | "[SEP]" | "[PAD]"))
+            .map(|t| match (t.as_str(), t.strip_prefix("##")) {
+                ("[MASK]", _) => ("___".to_string(), false),
+                (_, Some(piece)) => (piece.to_string(), true),
+                (t, None) => (t.to_string(), t.chars().all(|c| ".,;:!?)'".contains(c))),
+            })
+            .collect::<Vec<_>>()
+    };
+    let join = |words: Vec<(String, bool)>, leading: bool| {
+        let mut out = String::new();
+        for (word, attached) in words {
+            if !attached && (leading || !out.is_empty()) {
+                out.push(' ');
+            }
+            out.push_str(&word);
+        }
+        out
+    };
+    let position = position.min(tokens.len());
+    let mut before = join(shown(0..position), false);
+    if !before.is_empty() {
+        before.push(' ');
+    }
+    let after = join(shown((position + 1).min(tokens.len())..tokens.len()), true);
+    (before, after)
 }
 
 /// A few tokens either side of a mask, so each card says which mask it is.
@@ -117,5 +165,27 @@ pub fn render_by_layer(container: &web_sys::Element, masks: &[MaskPredictions]) 
             let _ = row.append_child(&dom::el("span", class, &text));
         }
         let _ = container.append_child(&row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filled_sentence;
+
+    #[test]
+    fn the_filled_sentence_joins_word_pieces_and_punctuation() {
+        let t: Vec<String> = [
+            "[CLS]", "she", "open", "##ed", "the", "[MASK]", "and", "[MASK]", ".", "[SEP]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (before, after) = filled_sentence(&t, 5);
+        assert_eq!(
+            format!("{before}door{after}"),
+            "she opened the door and ___."
+        );
+        let (before, after) = filled_sentence(&t, 1);
+        assert_eq!(format!("{before}he{after}"), "he opened the ___ and ___.");
     }
 }

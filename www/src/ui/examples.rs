@@ -1,0 +1,56 @@
+//! Example sentences under the text box, chosen for the loaded model: for the embedded
+//! model (trained on old books), blanks it fills right — measured with `bert fill-mask
+//! --model assets` (top-1 in brackets); for any other model, everyday ones.
+
+use super::{AppRef, dom, spawn, text_panel};
+
+/// The embedded model's top-1 for each: know, head, door, night, able, pocket.
+const EMBEDDED: &[&str] = &[
+    "I do not [MASK] what you mean.",
+    "He shook his [MASK].",
+    "She opened the [MASK] and went out.",
+    "It was a dark and stormy [MASK].",
+    "I shall be [MASK] to see you.",
+    "She put the letter in her [MASK].",
+];
+
+const GENERAL: &[&str] = &[
+    "The capital of France is [MASK].",
+    "I drink my [MASK] with milk and sugar.",
+    "She opened the [MASK] and went out.",
+    "The [MASK] barked at the postman.",
+    "It was a dark and stormy [MASK].",
+];
+
+/// The examples for a model loaded from `source`.
+pub fn for_model(embedded: bool) -> &'static [&'static str] {
+    if embedded { EMBEDDED } else { GENERAL }
+}
+
+/// Shows the examples as buttons; a click puts one in the text box and predicts.
+pub fn render(app: &AppRef, embedded: bool) {
+    let container = &app.el.examples;
+    dom::clear(container);
+    for text in for_model(embedded) {
+        let button = dom::el("button", "example", text);
+        dom::set_attr(&button, "type", "button");
+        dom::set_attr(&button, "data-testid", "example");
+        let _ = container.append_child(&button);
+    }
+}
+
+pub fn wire(app: &AppRef) {
+    let a = app.clone();
+    dom::on::<web_sys::MouseEvent>(&app.el.examples, "click", move |e| {
+        let Some(text) = dom::closest(&e, "[data-testid=example]").and_then(|b| b.text_content())
+        else {
+            return;
+        };
+        a.el.text.set_value(&text);
+        a.el.text_b.set_value("");
+        spawn(&a, async |a| {
+            text_panel::retokenize(a).await;
+            text_panel::predict(a).await;
+        });
+    });
+}
