@@ -41,12 +41,18 @@ export async function fillingMasks(page, maxPositions) {
   await setText(page, Array.from({ length: masks }, () => 'the [MASK]').join(' ') + '.');
   await page.waitFor('the masks as chips', async () => (await page.js(
     `return [...document.querySelectorAll('[data-testid="token"]')].filter(e => e.textContent === '[MASK]').length`)) === masks);
-  const fillAll = await page.find('fill-all-button');
-  await page.click(fillAll);
-  await page.waitFor('two fills', async () => /filling: ([2-9]|\d\d) of 24/.test(await page.text('status')), 60000);
-  const label = await page.js(`return document.querySelector('[data-testid="fill-all-button"]').textContent`);
+  // Stop is clicked the moment the second fill lands (an observer in the page: the fixture
+  // model fills faster than WebDriver polls), and the button's label is read there too.
+  await page.js(`const status = document.querySelector('[data-testid="status"]');
+    const button = document.querySelector('[data-testid="fill-all-button"]');
+    window.__fillLabel = null;
+    new MutationObserver((_, o) => { if (/filling: 2 of/.test(status.textContent)) {
+      window.__fillLabel = button.textContent; button.click(); o.disconnect(); } })
+      .observe(status, { childList: true, characterData: true, subtree: true });
+    button.click();`);
+  await page.waitFor('the stop click', () => page.js('return window.__fillLabel'), 60000);
+  const label = await page.js('return window.__fillLabel');
   if (label !== 'Stop filling') fail(`while filling, the button says "${label}"`);
-  await page.click(fillAll);
   const stopped = await page.waitFor('Fill all to stop', async () => {
     const s = await page.text('status');
     return /stopped filling after \d+ of 24/.test(s) ? s : null;

@@ -23,7 +23,6 @@ pub async fn fill_all(app: &AppRef) {
     let mut done = 0;
     loop {
         if app.cancel_fill.replace(false) {
-            app.set_status(&format!("stopped filling after {done} of {total} masks"));
             break;
         }
         let (ids, type_ids) = {
@@ -52,4 +51,8 @@ pub async fn fill_all(app: &AppRef) {
     }
     app.set_phase(Phase::Idle);
     predict(app).await;
+    // Said after the predictions of the filled text, so it stays on screen.
+    if done < total && app.phase() == Phase::Idle {
+        app.set_status(&format!("stopped filling after {done} of {total} masks"));
+    }
 }
