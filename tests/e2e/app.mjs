@@ -16,6 +16,7 @@ import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
 import { fillingMasks } from './fill.mjs';
+import { phoneAndKeyboard } from './a11y.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -237,6 +238,7 @@ try {
     // Bad numbers and an over-long sentence: a message each, then the page goes on.
     await badInputsAreRefused(cpu);
     await fillingMasks(cpu, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')).max_position_embeddings);
+    await phoneAndKeyboard(cpu, outDir);
 
     // A model that does not exist: the page says so beside the model box (and the message
     // stays), then falls back to the embedded model.

@@ -87,7 +87,10 @@ pub fn draw(app: &App) {
             .unwrap_or_default()
         });
         match all.get(layer * size..(layer + 1) * size) {
-            Some(map) => heatmap::draw(&app.el.heatmap, map, &big),
+            Some(map) => {
+                heatmap::draw(&app.el.heatmap, map, &big);
+                table(app, map, &big);
+            }
             None => return,
         }
         format!(
@@ -95,11 +98,9 @@ pub fn draw(app: &App) {
             layer + 1
         )
     } else {
-        heatmap::draw(
-            &app.el.heatmap,
-            &heatmap::matrix(analysis, layer, head),
-            &big,
-        );
+        let map = heatmap::matrix(analysis, layer, head);
+        heatmap::draw(&app.el.heatmap, &map, &big);
+        table(app, &map, &big);
         let which = head.map_or("mean of all heads".to_string(), |h| {
             format!("head {}", h + 1)
         });
@@ -142,6 +143,32 @@ pub fn draw(app: &App) {
         let _ = cell.append_child(&dom::el("span", "", &format!("head {}", h + 1)));
         let _ = grid.append_child(&cell);
     }
+}
+
+/// The map on screen as a table (the canvas's text alternative), while its box is open.
+fn table(app: &App, map: &[f32], view: &heatmap::View<'_>) {
+    let container = &app.el.heatmap_table;
+    dom::clear(container);
+    if !app.el.heatmap_table_box.has_attribute("open") {
+        return;
+    }
+    let table = dom::el("table", "", "");
+    let header = dom::el("tr", "", "");
+    let _ = header.append_child(&dom::el("th", "", "query \\ key"));
+    for &k in view.visible {
+        let _ = header.append_child(&dom::el("th", "", &view.labels[k]));
+    }
+    let _ = table.append_child(&header);
+    for &q in view.visible {
+        let row = dom::el("tr", "", "");
+        let _ = row.append_child(&dom::el("th", "", &view.labels[q]));
+        for &k in view.visible {
+            let value = format!("{:.3}", map[q * view.seq + k]);
+            let _ = row.append_child(&dom::el("td", "", &value));
+        }
+        let _ = table.append_child(&row);
+    }
+    let _ = container.append_child(&table);
 }
 
 pub fn set_hover(app: &App, hover: Option<usize>) {
@@ -190,6 +217,8 @@ pub fn wire(app: &AppRef) {
         let a = app.clone();
         dom::on::<Event>(&select, "change", move |_| draw(&a));
     }
+    let a = app.clone();
+    dom::on::<Event>(&app.el.heatmap_table_box, "toggle", move |_| draw(&a));
     // Hiding [CLS]/[SEP] changes every map of the model view too.
     let a = app.clone();
     dom::on::<Event>(&app.el.hide_special, "change", move |_| {

@@ -324,6 +324,7 @@ pub fn wire(app: &AppRef) {
         let whole_word = a.el.whole_word.checked() || e.shift_key();
         a.tokens.borrow_mut().toggle(i, whole_word);
         tokens::render(&a.el.tokens, &a.tokens.borrow());
+        tokens::focus(&a.el.tokens, i);
     });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.tokens, "mouseover", move |e| {
@@ -350,6 +351,8 @@ pub fn wire(app: &AppRef) {
         let token = row.get_attribute("data-token").unwrap_or_default();
         a.tokens.borrow_mut().fill(position, id as u32, &token);
         tokens::render(&a.el.tokens, &a.tokens.borrow());
+        // The row clicked is about to be redrawn: focus goes to the chip it filled.
+        tokens::focus(&a.el.tokens, position);
         spawn(&a, async |a| predict(a).await);
     });
 }

@@ -3,6 +3,8 @@
 
 use bert_burn::Encoding;
 
+use wasm_bindgen::JsCast;
+
 use super::dom;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -143,6 +145,13 @@ pub fn render(container: &web_sys::Element, state: &TokenState) {
         dom::set_attr(&chip, "data-testid", "token");
         dom::set_attr(&chip, "data-index", &i.to_string());
         dom::set_attr(&chip, "data-token-id", &state.ids[i].to_string());
+        if state.is_fixed(i) {
+            // Not a control: nothing happens on a click, so keyboard focus skips it.
+            dom::set_attr(&chip, "tabindex", "-1");
+            dom::set_attr(&chip, "aria-disabled", "true");
+        } else {
+            dom::set_attr(&chip, "aria-pressed", &state.is_mask(i).to_string());
+        }
         let title = if state.is_fixed(i) {
             format!("{} (special token)", state.tokens[i])
         } else if state.is_mask(i) {
@@ -152,6 +161,19 @@ pub fn render(container: &web_sys::Element, state: &TokenState) {
         };
         dom::set_attr(&chip, "title", &title);
         let _ = container.append_child(&chip);
+    }
+}
+
+/// Puts keyboard focus back on chip `i` after a re-render (the old chip is gone).
+pub fn focus(container: &web_sys::Element, i: usize) {
+    let selector = format!("[data-testid=\"token\"][data-index=\"{i}\"]");
+    if let Some(chip) = container
+        .query_selector(&selector)
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = chip.focus();
     }
 }
 
