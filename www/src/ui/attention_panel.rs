@@ -138,6 +138,11 @@ pub fn draw(app: &App) {
         let c: HtmlCanvasElement = dom::el("canvas", "", "").unchecked_into();
         c.set_width(96);
         c.set_height(96);
+        dom::set_attr(
+            &c,
+            "aria-label",
+            &format!("attention of layer {}, head {}", layer + 1, h + 1),
+        );
         heatmap::draw(&c, &heatmap::matrix(analysis, layer, Some(h)), &thumb_view);
         let _ = cell.append_child(&c);
         let _ = cell.append_child(&dom::el("span", "", &format!("head {}", h + 1)));

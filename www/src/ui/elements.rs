@@ -14,6 +14,8 @@ pub struct Elements {
     pub backend: Element,
     pub adapter: Element,
     pub fallback_notice: Element,
+    pub fallback_summary: Element,
+    pub fallback_detail: Element,
     pub worker_notice: Element,
     // Model panel.
     pub model_id: HtmlInputElement,
@@ -95,6 +97,8 @@ impl Elements {
             backend: find("backend")?,
             adapter: find("adapter")?,
             fallback_notice: find("fallback-notice")?,
+            fallback_summary: find("fallback-summary")?,
+            fallback_detail: find("fallback-detail")?,
             worker_notice: find("worker-notice")?,
             model_id: find("model-id-input")?,
             load_button: find("load-hub-button")?,

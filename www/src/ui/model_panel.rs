@@ -235,11 +235,16 @@ fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
         .backend
         .set_class_name(&format!("badge {}", backend.kind));
     dom::set_text(&app.el.adapter, &backend.adapter);
-    dom::set_text(
-        &app.el.fallback_notice,
-        backend.fallback_reason.as_deref().unwrap_or(""),
-    );
-    dom::set_hidden(&app.el.fallback_notice, backend.fallback_reason.is_none());
+    // One short line; the technical reason (adapter names, wgpu's message) on demand.
+    let reason = backend.fallback_reason.as_deref().unwrap_or("");
+    let summary = if reason.contains("lost") {
+        "The GPU was lost: running on the CPU (why?)"
+    } else {
+        "Running on the CPU: fast enough for this page (why not the GPU?)"
+    };
+    dom::set_text(&app.el.fallback_summary, summary);
+    dom::set_text(&app.el.fallback_detail, reason);
+    dom::set_hidden(&app.el.fallback_notice, reason.is_empty());
     let embedded = info.source.ends_with(&format!("/{EMBEDDED_MODEL}"));
     examples::render(app, embedded);
     let source = if embedded {
