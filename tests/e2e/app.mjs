@@ -17,6 +17,7 @@ import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
 import { fillingMasks } from './fill.mjs';
 import { phoneAndKeyboard } from './a11y.mjs';
+import { textIsTheState } from './text_truth.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
 const outDir = resolve(process.argv[3] ?? join(root, 'target/e2e'));
@@ -73,9 +74,13 @@ async function mainFlow(page, url, expectBackend) {
   const index = tokens.length - 3;
   const chip = Object.values(await call(page.base, 'POST', page.s('/element'),
     { using: 'css selector', value: `[data-testid="token"][data-index="${index}"]` }))[0];
+  const word = await page.js(`return document.querySelector('[data-testid="token"][data-index="${index}"]').textContent`);
   await page.click(chip);
-  const masked = await page.js(`return document.querySelector('[data-testid="token"][data-index="${index}"]').textContent`);
-  if (masked !== '[MASK]') fail(`clicking the chip should mask it, it shows ${masked}`);
+  // The text is the state: the click writes [MASK] into the text box, the chips follow.
+  const masked = await page.waitFor('the chip masked', () => page.js(
+    `const c = document.querySelector('[data-testid="token"][data-index="${index}"]'); return c && c.textContent === '[MASK]' ? c.textContent : null`));
+  const boxText = await page.js(`return document.querySelector('[data-testid="text-input"]').value`);
+  if (masked !== '[MASK]' || !boxText.includes('[MASK]') || boxText.includes(` ${word}.`)) fail(`clicking chip "${word}" should write [MASK] into the text: "${boxText}"`);
 
   const topk = await page.find('topk-input');
   await page.clear(topk);
@@ -239,6 +244,7 @@ try {
     await badInputsAreRefused(cpu);
     await fillingMasks(cpu, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')).max_position_embeddings);
     await phoneAndKeyboard(cpu, outDir);
+    await textIsTheState(cpu, `${site}?model=fixture/`);
 
     // A model that does not exist: the page says so beside the model box (and the message
     // stays), then falls back to the embedded model.

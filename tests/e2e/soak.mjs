@@ -29,7 +29,8 @@ const DRIVE = `const [what, n, text] = arguments;
     q('text-input').value = t;
     q('text-input').dispatchEvent(new Event('input'));
     await new Promise((r) => setTimeout(r, 20));
-    await until(idle, 'tokens');
+    // The page refreshes by itself after a change: wait until that has landed too.
+    await until(() => idle() && document.getElementById('predictions').dataset.stale !== 'true', 'tokens');
   };
   for (let i = 0; i < n; i++) {
     const r = runs();

@@ -512,32 +512,38 @@ fn test_state(text: &str, text_b: Option<&str>) -> TokenState {
 }
 
 #[wasm_bindgen_test]
-fn masking_toggles_tokens_and_whole_words() {
-    let mut s = test_state("the unbelievable cat", Some("sat [MASK]"));
+fn chip_edits_write_masks_and_fills_into_the_text() {
+    use bert_web::ui::text_edits::{apply, fill_edit, mask_edits};
+    let text = "the unbelievable cat";
+    let s = test_state(text, Some("sat [MASK]"));
     let n = s.len();
     assert!(
         s.is_fixed(0) && s.is_fixed(n - 1),
         "[CLS] and [SEP] are fixed"
     );
-    s.toggle(0, false);
-    assert!(!s.is_mask(0), "[CLS] cannot be masked");
+    assert!(
+        mask_edits(&s, 0, false).is_empty(),
+        "[CLS] cannot be masked"
+    );
     let typed = s.tokens.iter().position(|t| t == "[MASK]").unwrap();
     assert_eq!(s.mask_positions(), vec![typed], "a typed [MASK] is a mask");
-    s.toggle(typed, false);
-    assert!(s.is_mask(typed), "a typed [MASK] stays a mask");
-    s.toggle(1, false);
-    assert!(s.is_mask(1) && s.tokens[1] == "[MASK]");
-    s.toggle(1, false);
-    assert_eq!(s.ids, s.original_ids, "toggling twice restores the token");
-    // A word of several pieces: whole-word masking takes every piece.
+    // A word of several pieces: whole-word masking writes a mask for every piece.
     let word = s.word_ids[2];
     let pieces = (0..n)
         .filter(|&j| s.word_ids[j] == word && s.sequence_ids[j] == Some(0))
         .count();
-    s.toggle(2, true);
-    assert_eq!(s.mask_positions().len(), 1 + pieces);
-    s.fill(2, 42, "x");
-    assert!(s.filled[2] && s.ids[2] == 42 && s.chip_class(2).contains("filled"));
+    let edits = mask_edits(&s, 2, true);
+    assert_eq!(edits.len(), pieces);
+    let masked = apply(text, &edits.iter().collect::<Vec<_>>());
+    assert_eq!(masked.matches("[MASK]").count(), pieces, "{masked}");
+    assert!(
+        masked.starts_with("the [MASK]") && masked.ends_with(" cat"),
+        "{masked}"
+    );
+    // A fill writes the word where the mask was, in the second box.
+    let fill = fill_edit(&s, typed, "down").unwrap();
+    assert_eq!(fill.segment, 1);
+    assert_eq!(apply("sat [MASK]", &[&fill]), "sat down");
     assert!(
         s.segment_boundary().is_some(),
         "a pair has a second segment"

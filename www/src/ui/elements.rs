@@ -47,6 +47,7 @@ pub struct Elements {
     pub heatmap_table_box: Element,
     pub heatmap_table: Element,
     pub head_grid: Element,
+    pub attention_views: Element,
     pub model_view: Element,
     pub layer_predictions: Element,
     // Fine-tune panel.
@@ -127,6 +128,7 @@ impl Elements {
             heatmap_table_box: find("heatmap-table-box")?,
             heatmap_table: find("heatmap-table")?,
             head_grid: find("head-grid")?,
+            attention_views: find("attention-views")?,
             model_view: find("model-view")?,
             layer_predictions: find("layer-predictions")?,
             finetune_text: find("finetune-text")?,

@@ -2,7 +2,7 @@
 //! shows as it lands; the button stops it after the fill under way.
 
 use super::text_panel::{predict, retokenize_if_stale};
-use super::{AppRef, Phase, recover_from_lost_gpu, tokens};
+use super::{AppRef, Phase, recover_from_lost_gpu, text_edits, text_state};
 use crate::client::RequestError;
 
 /// Fills every mask, most confident first, re-running the model after each (the
@@ -31,10 +31,10 @@ pub async fn fill_all(app: &AppRef) {
         };
         match worker.fill_next(&ids, &type_ids).await {
             Ok(Some(step)) => {
-                app.tokens
-                    .borrow_mut()
-                    .fill(step.position, step.id, &step.token);
-                tokens::render(&app.el.tokens, &app.tokens.borrow());
+                // Written into the text (which is re-tokenized for the next step).
+                let fill = text_edits::fill_edit(&app.tokens.borrow(), step.position, &step.token);
+                let Some(fill) = fill else { break };
+                text_state::edit(app, vec![fill], true).await;
                 done += 1;
                 app.set_status(&format!("filling: {done} of {total} masks"));
             }

@@ -17,7 +17,9 @@ pub mod heatmap;
 mod model_panel;
 mod model_view;
 pub mod predictions;
+pub mod text_edits;
 mod text_panel;
+mod text_state;
 pub mod tokens;
 
 use std::cell::{Cell, RefCell};
@@ -106,6 +108,12 @@ pub struct App {
     pub finetuned: Cell<bool>,
     /// A classifier was trained in the worker (lost with it if it dies).
     pub classifier_trained: Cell<bool>,
+    /// What masks replaced and where words were filled in, following the text.
+    pub spans: RefCell<Vec<text_edits::Span>>,
+    /// The text boxes as last seen, to follow typing.
+    pub texts: RefCell<[String; 2]>,
+    /// Bumped by each change of the text or top-k; a refresh runs for the newest only.
+    pub refresh_generation: Cell<u32>,
     /// Set by the Fill all button while filling: stop after the fill under way.
     pub cancel_fill: Cell<bool>,
     /// Bumped by each model-view draw, so an older draw under way stops.
@@ -276,8 +284,12 @@ pub fn start() {
         classifier_trained: Cell::new(false),
         model_view_generation: Cell::new(0),
         cancel_fill: Cell::new(false),
+        spans: RefCell::new(Vec::new()),
+        texts: RefCell::new([String::new(), String::new()]),
+        refresh_generation: Cell::new(0),
     });
     app.set_phase(Phase::NoModel);
+    text_state::read_url(&app);
     APP.with(|a| *a.borrow_mut() = Some(app.clone()));
     model_panel::wire(&app);
     text_panel::wire(&app);

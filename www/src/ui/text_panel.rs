@@ -3,10 +3,11 @@
 
 use web_sys::{Event, KeyboardEvent, MouseEvent};
 
+use super::text_edits;
 use super::tokens::{self, TokenState};
 use super::{
     AppRef, Phase, Shown, attention_panel, classify_panel, dom, fill_all, model_view, predictions,
-    recover_from_lost_gpu, spawn,
+    recover_from_lost_gpu, spawn, text_state,
 };
 use crate::client::{Analyzed, ModelWorker, RequestError};
 use crate::event_loop::sleep_ms;
@@ -76,8 +77,19 @@ pub async fn retokenize(app: &AppRef) {
         return app.show_error(&e);
     }
     if a.trim().is_empty() {
+        // Nothing on screen may belong to a text that is gone.
         *app.tokens.borrow_mut() = TokenState::default();
-        dom::clear(&app.el.tokens);
+        for e in [
+            &app.el.tokens,
+            &app.el.predictions,
+            &app.el.layer_predictions,
+            &app.el.model_view,
+        ] {
+            dom::clear(e);
+        }
+        dom::set_text(&app.el.token_note, "type a sentence to see its tokens");
+        *app.shown.borrow_mut() = None;
+        attention_panel::draw(app);
         app.tokens_stale.set(false);
         return;
     }
@@ -87,7 +99,8 @@ pub async fn retokenize(app: &AppRef) {
     }
     match result {
         Ok(enc) => {
-            let tokens = TokenState::new(&enc, mask_id, &mask_token);
+            let mut tokens = TokenState::new(&enc, mask_id, &mask_token);
+            text_state::mark_filled(app, &mut tokens);
             tokens::render(&app.el.tokens, &tokens);
             let note = if tokens.truncated {
                 format!(
@@ -123,6 +136,8 @@ pub async fn predict(app: &AppRef) {
     retokenize_if_stale(app).await;
     let tokens = app.tokens.borrow().clone();
     let Some(worker) = app.worker().filter(|_| !tokens.is_empty()) else {
+        // No text: the views were cleared with it.
+        text_state::set_stale(app, false);
         return app.set_phase(Phase::Idle);
     };
     let top_k = match top_k(app) {
@@ -171,6 +186,7 @@ pub async fn predict(app: &AppRef) {
             dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
             warn_of_cut_masks(app, &tokens);
+            text_state::set_stale(app, false);
             predictions::render_by_layer(&app.el.layer_predictions, &analysis.masks);
             let (layers, heads) = (analysis.layers, analysis.heads);
             *app.shown.borrow_mut() = Some(Shown::new(
@@ -214,9 +230,7 @@ fn warn_of_cut_masks(app: &AppRef, tokens: &TokenState) {
     let (a, b) = text_inputs(app);
     let typed = |t: &str| t.matches(tokens.mask_token.as_str()).count();
     let in_text = typed(&a) + b.as_deref().map_or(0, typed);
-    let kept = (0..tokens.len())
-        .filter(|&i| tokens.original_ids[i] == tokens.mask_id)
-        .count();
+    let kept = (0..tokens.len()).filter(|&i| tokens.is_mask(i)).count();
     let cut = in_text.saturating_sub(kept);
     if cut == 0 {
         return;
@@ -258,6 +272,7 @@ async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) 
             let _ = app.el.predictions.append_child(&hint);
             app.el.classify_input.set_value(&text);
             classify_panel::render(app, &c);
+            text_state::set_stale(app, false);
             let runs = app.runs.get() + 1;
             app.runs.set(runs);
             let (layers, heads, seq) = (c.layers, c.heads, c.seq);
@@ -291,9 +306,13 @@ pub fn wire(app: &AppRef) {
     for input in inputs {
         let a = app.clone();
         dom::on::<Event>(&input, "input", move |_| {
-            spawn(&a, async |a| retokenize(a).await)
+            spawn(&a, async |a| text_state::typed(a).await)
         });
     }
+    let a = app.clone();
+    dom::on::<Event>(&app.el.top_k, "input", move |_| {
+        text_state::top_k_changed(&a)
+    });
     let a = app.clone();
     dom::on::<KeyboardEvent>(&app.el.text, "keydown", move |e| {
         if e.key() == "Enter" && !e.shift_key() {
@@ -321,10 +340,22 @@ pub fn wire(app: &AppRef) {
         else {
             return;
         };
+        // The chip's edit goes into the text; the chips are then the text's tokens again.
         let whole_word = a.el.whole_word.checked() || e.shift_key();
-        a.tokens.borrow_mut().toggle(i, whole_word);
-        tokens::render(&a.el.tokens, &a.tokens.borrow());
-        tokens::focus(&a.el.tokens, i);
+        let edits = {
+            let state = a.tokens.borrow();
+            if i < state.len() && state.is_mask(i) {
+                text_edits::unmask_edit(&state, &a.spans.borrow(), i)
+                    .into_iter()
+                    .collect()
+            } else {
+                text_edits::mask_edits(&state, i, whole_word)
+            }
+        };
+        spawn(&a, async move |a| {
+            text_state::edit(a, edits, false).await;
+            tokens::focus(&a.el.tokens, i);
+        });
     });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.tokens, "mouseover", move |e| {
@@ -342,17 +373,17 @@ pub fn wire(app: &AppRef) {
         let Some(row) = dom::closest(&e, "[data-testid=\"prediction\"]") else {
             return;
         };
-        let (Some(position), Some(id)) = (
+        let (Some(position), Some(token)) = (
             dom::data_usize(&row, "data-mask-position"),
-            dom::data_usize(&row, "data-token-id"),
+            row.get_attribute("data-token"),
         ) else {
             return;
         };
-        let token = row.get_attribute("data-token").unwrap_or_default();
-        a.tokens.borrow_mut().fill(position, id as u32, &token);
-        tokens::render(&a.el.tokens, &a.tokens.borrow());
-        // The row clicked is about to be redrawn: focus goes to the chip it filled.
-        tokens::focus(&a.el.tokens, position);
-        spawn(&a, async |a| predict(a).await);
+        let fill = text_edits::fill_edit(&a.tokens.borrow(), position, &token);
+        spawn(&a, async move |a| {
+            text_state::edit(a, fill.into_iter().collect(), true).await;
+            // The row clicked is redrawn: focus goes to the chip it filled.
+            tokens::focus(&a.el.tokens, position);
+        });
     });
 }

@@ -9,19 +9,17 @@ use super::dom;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenState {
-    /// What each chip shows now.
+    /// The tokenizer's view of the text boxes: a chip per token.
     pub tokens: Vec<String>,
-    /// What the model runs on now.
     pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,
-    /// The tokenizer's output, to undo a mask.
-    pub original_ids: Vec<u32>,
-    pub original_tokens: Vec<String>,
-    /// `[CLS]`, `[SEP]`… (a typed `[MASK]` too, but that one stays editable).
+    /// Each token's characters in its text box (see [`super::text_edits`]).
+    pub offsets: Vec<(usize, usize)>,
+    /// `[CLS]`, `[SEP]`… (a `[MASK]` too, but that one is the user's).
     pub special: Vec<bool>,
     pub word_ids: Vec<Option<u32>>,
     pub sequence_ids: Vec<Option<usize>>,
-    /// Filled in from a prediction.
+    /// In a word filled in from a prediction.
     pub filled: Vec<bool>,
     pub mask_id: u32,
     pub mask_token: String,
@@ -34,8 +32,7 @@ impl TokenState {
             tokens: enc.tokens.clone(),
             ids: enc.ids.clone(),
             type_ids: enc.type_ids.clone(),
-            original_ids: enc.ids.clone(),
-            original_tokens: enc.tokens.clone(),
+            offsets: enc.offsets.clone(),
             special: enc.special.clone(),
             word_ids: enc.word_ids.clone(),
             sequence_ids: enc.sequence_ids.clone(),
@@ -58,9 +55,9 @@ impl TokenState {
         self.ids[i] == self.mask_id
     }
 
-    /// `[CLS]`/`[SEP]`/`[PAD]`: never masked. A typed `[MASK]` can be filled and re-masked.
+    /// `[CLS]`/`[SEP]`/`[PAD]`: no chip action. A `[MASK]` is the user's to undo or fill.
     pub fn is_fixed(&self, i: usize) -> bool {
-        self.special[i] && self.original_ids[i] != self.mask_id
+        self.special[i] && !self.is_mask(i)
     }
 
     pub fn mask_positions(&self) -> Vec<usize> {
@@ -72,51 +69,6 @@ impl TokenState {
         self.type_ids.iter().position(|&t| t == 1)
     }
 
-    /// Chip `i` clicked: a word piece becomes `[MASK]`, a mask goes back to its word
-    /// piece (a typed `[MASK]` stays one). With `whole_word`, every piece of the word follows.
-    pub fn toggle(&mut self, i: usize, whole_word: bool) {
-        if i >= self.len() || self.is_fixed(i) {
-            return;
-        }
-        let to_mask = !self.is_mask(i);
-        let targets: Vec<usize> = match (whole_word, self.word_ids[i], self.sequence_ids[i]) {
-            (true, Some(word), seq) => (0..self.len())
-                .filter(|&j| {
-                    self.word_ids[j] == Some(word)
-                        && self.sequence_ids[j] == seq
-                        && !self.is_fixed(j)
-                })
-                .collect(),
-            _ => vec![i],
-        };
-        for j in targets {
-            if to_mask {
-                self.set(j, self.mask_id, &self.mask_token.clone(), false);
-            } else if self.original_ids[j] != self.mask_id {
-                self.set(
-                    j,
-                    self.original_ids[j],
-                    &self.original_tokens[j].clone(),
-                    false,
-                );
-            }
-        }
-    }
-
-    /// A prediction chosen for position `i`.
-    pub fn fill(&mut self, i: usize, id: u32, token: &str) {
-        if i < self.len() && !self.is_fixed(i) {
-            self.set(i, id, token, true);
-        }
-    }
-
-    fn set(&mut self, i: usize, id: u32, token: &str, filled: bool) {
-        self.ids[i] = id;
-        self.tokens[i] = token.into();
-        self.filled[i] = filled;
-    }
-
-    /// The CSS classes of chip `i`.
     pub fn chip_class(&self, i: usize) -> String {
         let mut class = String::from("token");
         if self.is_mask(i) {
@@ -193,47 +145,16 @@ mod tests {
     }
 
     #[test]
-    fn toggling_masks_a_word_and_back() {
-        let mut s = state("the cat sat");
-        let before = s.clone();
-        s.toggle(1, true);
-        assert_eq!(s.mask_positions(), vec![1]);
-        assert_eq!(s.tokens[1], s.mask_token);
-        s.toggle(1, true);
-        assert_eq!(s, before);
-    }
-
-    #[test]
-    fn special_tokens_are_never_masked_or_filled() {
-        let mut s = state("the cat sat");
-        let last = s.len() - 1;
-        let before = s.clone();
-        s.toggle(0, false);
-        s.toggle(last, false);
-        s.fill(0, 7, "x");
-        assert_eq!(s, before, "[CLS] and [SEP] stay as they are");
-    }
-
-    #[test]
-    fn a_fill_replaces_the_mask_and_is_marked() {
+    fn chips_say_what_each_token_is() {
         let mut s = state("the [MASK] sat");
-        let at = s.mask_positions();
-        assert_eq!(at.len(), 1, "a typed mask is a mask");
-        s.fill(at[0], 42, "dog");
-        assert!(s.mask_positions().is_empty());
-        assert_eq!((s.ids[at[0]], s.tokens[at[0]].as_str()), (42, "dog"));
-        assert!(s.filled[at[0]]);
-        // A typed mask can be masked again after a fill.
-        s.toggle(at[0], false);
-        assert_eq!(s.mask_positions(), at);
-    }
-
-    #[test]
-    fn out_of_range_positions_change_nothing() {
-        let mut s = state("the cat");
-        let before = s.clone();
-        s.toggle(99, true);
-        s.fill(99, 1, "x");
-        assert_eq!(s, before);
+        let last = s.len() - 1;
+        assert!(s.is_fixed(0) && s.is_fixed(last), "[CLS] and [SEP]");
+        assert_eq!(s.mask_positions(), vec![2]);
+        assert!(!s.is_fixed(2), "a typed mask is the user's");
+        assert!(s.chip_class(2).contains("mask") && s.chip_class(0).contains("special"));
+        s.filled[3] = true;
+        assert!(s.chip_class(3).contains("filled"));
+        assert_eq!(s.offsets[1], (0, 3), "character offsets into the text");
+        assert!(s.segment_boundary().is_none());
     }
 }
