@@ -42,26 +42,7 @@ impl Default for ClassifierOptions {
 
 impl ClassifierOptions {
     pub fn validate(&self) -> Result<()> {
-        let fail = |m: String| Err(BertError::Input(m));
-        if !(1..=100_000).contains(&self.steps) {
-            return fail(format!(
-                "steps must be between 1 and 100000 (got {})",
-                self.steps
-            ));
-        }
-        if !(1..=256).contains(&self.batch) {
-            return fail(format!(
-                "the batch must be between 1 and 256 (got {})",
-                self.batch
-            ));
-        }
-        if !(self.lr > 0.0 && self.lr <= 0.1) {
-            return fail(format!(
-                "the learning rate must be in (0, 0.1] (got {})",
-                self.lr
-            ));
-        }
-        Ok(())
+        super::check_run(self.steps, self.batch, self.lr)
     }
 }
 

@@ -22,6 +22,22 @@ use crate::error::{BertError, Result};
 use crate::inference::{LabelledRows, logits_at_rows, make_inputs};
 use crate::model::BertForMaskedLM;
 
+/// The training runs the page and the CLI accept: 1–100,000 steps of 1–256 examples at a
+/// learning rate in (0, 0.1]; each limit named in the message of what breaks it.
+pub fn check_run(steps: usize, batch: usize, lr: f64) -> Result<()> {
+    let fail = |m: String| Err(BertError::Input(m));
+    if !(1..=100_000).contains(&steps) {
+        return fail(format!("steps must be between 1 and 100000 (got {steps})"));
+    }
+    if !(1..=256).contains(&batch) {
+        return fail(format!("the batch must be between 1 and 256 (got {batch})"));
+    }
+    if !(lr > 0.0 && lr <= 0.1) {
+        return fail(format!("the learning rate must be in (0, 0.1] (got {lr})"));
+    }
+    Ok(())
+}
+
 /// Label of a position that is not predicted (PyTorch's `ignore_index`).
 pub const IGNORE: i64 = -100;
 

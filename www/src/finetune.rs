@@ -39,25 +39,7 @@ impl Default for FineTuneOptions {
 
 impl FineTuneOptions {
     pub fn validate(&self) -> Result<(), String> {
-        if !(1..=100_000).contains(&self.steps) {
-            return Err(format!(
-                "steps must be between 1 and 100000 (got {})",
-                self.steps
-            ));
-        }
-        if !(self.lr > 0.0 && self.lr <= 0.1) {
-            return Err(format!(
-                "the learning rate must be in (0, 0.1] (got {})",
-                self.lr
-            ));
-        }
-        if !(1..=256).contains(&self.batch) {
-            return Err(format!(
-                "the batch must be between 1 and 256 (got {})",
-                self.batch
-            ));
-        }
-        Ok(())
+        bert_burn::train::check_run(self.steps, self.batch, self.lr).map_err(|e| e.to_string())
     }
 }
 

@@ -325,15 +325,7 @@ pub fn wire(app: &AppRef) {
     dom::on::<Event>(&app.el.classify_start, "click", move |_| {
         spawn(&a, async |a| train(a).await)
     });
-    let a = app.clone();
-    dom::on::<Event>(&app.el.classify_stop, "click", move |_| {
-        a.el.classify_stop.set_disabled(true);
-        spawn(&a, async |a| {
-            if let Some(w) = a.worker() {
-                let _ = w.ask(Request::StopFineTune).await;
-            }
-        });
-    });
+    super::wire_stop(app, &app.el.classify_stop);
     let a = app.clone();
     dom::on::<Event>(&app.el.classify_button, "click", move |_| {
         spawn(&a, async |a| classify(a).await)

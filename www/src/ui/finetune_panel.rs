@@ -263,15 +263,7 @@ pub fn wire(app: &AppRef) {
     dom::on::<Event>(&app.el.finetune_start, "click", move |_| {
         spawn(&a, async |a| run(a).await)
     });
-    let a = app.clone();
-    dom::on::<Event>(&app.el.finetune_stop, "click", move |_| {
-        a.el.finetune_stop.set_disabled(true);
-        spawn(&a, async |a| {
-            if let Some(w) = a.worker() {
-                let _ = w.ask(Request::StopFineTune).await;
-            }
-        });
-    });
+    super::wire_stop(app, &app.el.finetune_stop);
     let a = app.clone();
     dom::on::<Event>(&app.el.finetune_reset, "click", move |_| {
         spawn(&a, async |a| reset(a).await)

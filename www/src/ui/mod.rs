@@ -211,6 +211,19 @@ impl App {
     }
 }
 
+/// A Stop button of a training run: the run ends after the step under way.
+fn wire_stop(app: &AppRef, button: &web_sys::HtmlButtonElement) {
+    let (a, b) = (app.clone(), button.clone());
+    dom::on::<web_sys::Event>(button, "click", move |_| {
+        b.set_disabled(true);
+        spawn(&a, async |a| {
+            if let Some(w) = a.worker() {
+                let _ = w.ask(crate::protocol::Request::StopFineTune).await;
+            }
+        });
+    });
+}
+
 /// The running worker, or a new one (watched: if it dies, the page recovers).
 pub async fn worker_or_start(app: &AppRef) -> Result<ModelWorker, String> {
     if let Some(w) = app.worker().filter(|w| !w.is_dead()) {

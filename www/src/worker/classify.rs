@@ -11,7 +11,7 @@ use bert_burn::train::classify::{encode_examples, label_set, parse_labelled};
 use bert_burn::{BertError, Task};
 use js_sys::Float32Array;
 
-use super::{Answer, STATE, STOP, current, end_run, failure_after, post_event, start_run};
+use super::{Answer, STATE, STOP, current, failure_after, one_run, post_event};
 use crate::event_loop::{now_ms, sleep_ms};
 use crate::protocol::{ClassifierStepReport, ClassifierSummary, Event, Failure, Reply};
 use crate::session::{Head, Session};
@@ -45,10 +45,7 @@ pub(super) async fn train(
     options: &ClassifierOptions,
 ) -> Result<ClassifierSummary, Failure> {
     let session = current()?;
-    start_run()?;
-    let result = run(id, &session, examples, options).await;
-    end_run();
-    result
+    one_run(run(id, &session, examples, options)).await
 }
 
 async fn run(

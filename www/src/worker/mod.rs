@@ -39,18 +39,17 @@ struct State {
     training: bool,
 }
 
-/// Claims the one training run the worker does at a time (and clears a stale Stop).
-fn start_run() -> Result<(), Failure> {
+/// Runs `run` as the one training run the worker does at a time (a stale Stop cleared
+/// first); another one asked for meanwhile is refused.
+async fn one_run<T>(run: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().training, true));
     if already {
         return Err(Failure::new("a training run is already under way"));
     }
     STOP.with(|s| s.set(false));
-    Ok(())
-}
-
-fn end_run() {
+    let result = run.await;
     STATE.with(|s| s.borrow_mut().training = false);
+    result
 }
 
 thread_local! {

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use super::{STATE, STOP, current, end_run, failure_after, post_event, start_run};
+use super::{STATE, STOP, current, failure_after, one_run, post_event};
 use crate::backend;
 use crate::event_loop::{now_ms, sleep_ms};
 use crate::finetune::FineTuner;
@@ -16,10 +16,7 @@ pub(super) async fn fine_tune(
     options: &crate::finetune::FineTuneOptions,
 ) -> Result<FineTuneSummary, Failure> {
     let session = current()?;
-    start_run()?;
-    let result = run_steps(id, &session, text, options).await;
-    end_run();
-    result
+    one_run(run_steps(id, &session, text, options)).await
 }
 
 async fn run_steps(
