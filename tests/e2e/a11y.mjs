@@ -30,7 +30,10 @@ export async function phoneAndKeyboard(page, outDir) {
   const chip = Object.values(await call(page.base, 'POST', page.s('/element'),
     { using: 'css selector', value: `[data-testid="token"][data-index="${index}"]` }))[0];
   await call(page.base, 'POST', page.s(`/element/${chip}/value`), { text: '\uE007' });
-  const focused = await page.js(`const e = document.activeElement; return [e.dataset.testid, e.dataset.index, e.getAttribute('aria-pressed'), e.textContent]`);
+  // The chips are redrawn from the edited text; the focus must come back to this one.
+  const focusedNow = `const e = document.activeElement; return [e.dataset.testid, e.dataset.index, e.getAttribute('aria-pressed'), e.textContent]`;
+  await page.waitFor('the chip masked and focused', async () => (await page.js(focusedNow))[2] === 'true', 30000).catch(() => {});
+  const focused = await page.js(focusedNow);
   if (focused[0] !== 'token' || +focused[1] !== index || focused[2] !== 'true') fail(`after Enter on chip ${index}, focus is on ${JSON.stringify(focused)}`);
   const specials = await page.js(`return [...document.querySelectorAll('[data-testid="token"].special')].map(e => [e.tabIndex, e.getAttribute('aria-pressed')])`);
   if (!specials.length || specials.some(([t, p]) => t !== -1 || p !== null)) fail(`special chips are focusable or pressable: ${JSON.stringify(specials)}`);
