@@ -3,7 +3,7 @@
 // choice beside the heads and draws its own map; the layer-by-layer predictions have a
 // row per hidden state, the last equal to the prediction shown (the numbers themselves are
 // checked against transformers' hidden states in tests/parity.rs).
-import { fail } from './browser.mjs';
+import { call, fail } from './browser.mjs';
 
 const HASH = `const c = document.querySelector('[data-testid="heatmap"]');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
@@ -25,6 +25,15 @@ export async function insideTheModel(page, config) {
   if (chosen[0] !== String(layers - 1) || chosen[1] !== '1') fail(`the click opened layer/head ${chosen}`);
   const head = await page.js(HASH);
 
+  // Hover: the cell's tokens and value, beside a colour legend up to the map's largest value.
+  const canvas = await page.find('heatmap');
+  await call(page.base, 'POST', page.s('/actions'), { actions: [{ type: 'pointer', id: 'mouse', actions: [
+    { type: 'pointerMove', origin: { 'element-6066-11e4-a52e-4f735a7fd6b2': canvas }, x: 60, y: 60 }] }] });
+  const readout = await page.waitFor('the hover readout', () => page.js(`return document.querySelector('[data-testid="heatmap-value"]').textContent`), 10000);
+  if (!/→ .*: \d\.\d{3}$/.test(readout)) fail(`the hover readout says "${readout}"`);
+  const legend = await page.js(`return +document.getElementById('legend-max').textContent`);
+  if (!(legend > 0 && legend <= 1)) fail(`the legend's top value is ${legend}`);
+
   // Rollout: an option of the head select, with its own map and caption.
   const option = await page.js(`const o = document.querySelector('[data-testid="head-select"] [data-testid="rollout-option"]'); return o ? o.value : null`);
   if (!option) fail('no attention-rollout option in the head select');
@@ -38,5 +47,5 @@ export async function insideTheModel(page, config) {
   if (rows.length !== layers + 1 || rows.some((r, i) => r.layer !== i || !r.id)) fail(`layer predictions: ${JSON.stringify(rows)}`);
   const top = await page.js(`return document.querySelector('[data-testid="prediction"]').dataset.tokenId`);
   if (rows[layers].id !== top) fail(`the last layer's guess ${rows[layers].id} is not the prediction ${top}`);
-  console.log(`inside the model: ${maps} maps in the model view, rollout drawn, ${rows.length} layer rows (top ids ${rows.map((r) => r.id).join(' ')})`);
+  console.log(`inside the model: ${maps} maps in the model view, hover "${readout}" (legend to ${legend}), rollout drawn, ${rows.length} layer rows (top ids ${rows.map((r) => r.id).join(' ')})`);
 }

@@ -88,7 +88,8 @@ pub fn draw(app: &App) {
         });
         match all.get(layer * size..(layer + 1) * size) {
             Some(map) => {
-                heatmap::draw(&app.el.heatmap, map, &big);
+                let max = heatmap::draw(&app.el.heatmap, map, &big);
+                shown_map(app, map, max);
                 table(app, map, &big);
             }
             None => return,
@@ -99,7 +100,8 @@ pub fn draw(app: &App) {
         )
     } else {
         let map = heatmap::matrix(analysis, layer, head);
-        heatmap::draw(&app.el.heatmap, &map, &big);
+        let max = heatmap::draw(&app.el.heatmap, &map, &big);
+        shown_map(app, &map, max);
         table(app, &map, &big);
         let which = head.map_or("mean of all heads".to_string(), |h| {
             format!("head {}", h + 1)
@@ -148,6 +150,33 @@ pub fn draw(app: &App) {
         let _ = cell.append_child(&dom::el("span", "", &format!("head {}", h + 1)));
         let _ = grid.append_child(&cell);
     }
+}
+
+/// Keeps the map on screen for the hover readout and sets the legend's top value.
+fn shown_map(app: &App, map: &[f32], max: f32) {
+    *app.drawn_map.borrow_mut() = map.to_vec();
+    dom::set_text(&app.el.legend_max, &format!("{max:.3}"));
+}
+
+/// "query → key: value" for the cell under the pointer (or nothing off the map).
+fn show_value(app: &App, e: &MouseEvent) {
+    let text = (|| {
+        let shown = app.shown.borrow();
+        let shown = shown.as_ref()?;
+        let visible = visible_tokens(app, &shown.labels);
+        let v = view(shown, &visible, None);
+        let c = &app.el.heatmap;
+        let rect = c.get_bounding_client_rect();
+        let sx = c.width() as f64 / rect.width().max(1.0);
+        let sy = c.height() as f64 / rect.height().max(1.0);
+        let (q, k) = heatmap::cell_at(c, e.offset_x() as f64 * sx, e.offset_y() as f64 * sy, &v)?;
+        let value = *app.drawn_map.borrow().get(q * shown.analysis.seq + k)?;
+        Some(format!(
+            "“{}” (row {q}) → “{}” (column {k}): {value:.3}",
+            shown.labels[q], shown.labels[k]
+        ))
+    })();
+    dom::set_text(&app.el.heatmap_value, text.as_deref().unwrap_or(""));
 }
 
 /// The map on screen as a table (the canvas's text alternative), while its box is open.
@@ -243,6 +272,7 @@ pub fn wire(app: &AppRef) {
     dom::on::<MouseEvent>(&app.el.heatmap, "mousemove", move |e| {
         let hover = token_under(&a, &e);
         set_hover(&a, hover);
+        show_value(&a, &e);
     });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.heatmap, "mouseleave", move |_| set_hover(&a, None));

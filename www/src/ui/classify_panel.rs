@@ -164,18 +164,22 @@ async fn classify(app: &AppRef) {
     if app.phase() != Phase::Idle {
         return;
     }
+    app.clear_error(&app.el.classify_error);
     let Some(worker) = app.worker() else {
-        return app.show_error("load a model first");
+        return app.show_error_in(&app.el.classify_error, "load a model first");
     };
     let text = app.el.classify_input.value();
     if text.trim().is_empty() {
-        return app.show_error("type a sentence to classify");
+        return app.show_error_in(&app.el.classify_error, "type a sentence to classify");
     }
     if text.chars().count() > super::text_panel::MAX_TEXT_CHARS {
-        return app.show_error(&format!(
-            "the sentence is over {} characters long",
-            super::text_panel::MAX_TEXT_CHARS
-        ));
+        return app.show_error_in(
+            &app.el.classify_error,
+            &format!(
+                "the sentence is over {} characters long",
+                super::text_panel::MAX_TEXT_CHARS
+            ),
+        );
     }
     app.set_phase(Phase::Predicting);
     app.set_status("classifying");
@@ -188,7 +192,7 @@ async fn classify(app: &AppRef) {
         }
         Err(RequestError::DeviceLost(e)) => recover_from_lost_gpu(app, &e).await,
         Err(RequestError::WorkerDied(_)) => {}
-        Err(RequestError::Failed(e)) => app.show_error(&e),
+        Err(RequestError::Failed(e)) => app.show_error_in(&app.el.classify_error, &e),
     }
 }
 
@@ -222,17 +226,21 @@ async fn train(app: &AppRef) {
     if app.phase() != Phase::Idle {
         return;
     }
+    app.clear_error(&app.el.classify_error);
     let Some(worker) = app.worker() else {
-        return app.show_error("load a model before training a classifier");
+        return app.show_error_in(
+            &app.el.classify_error,
+            "load a model before training a classifier",
+        );
     };
     let options = match read_options(app) {
         Ok(o) => o,
-        Err(e) => return app.show_error(&e),
+        Err(e) => return app.show_error_in(&app.el.classify_error, &e),
     };
     let examples = app.el.classify_examples.value();
     let chars = examples.chars().count();
     if chars > MAX_EXAMPLES_CHARS {
-        return app.show_error(&format!(
+        return app.show_error_in(&app.el.classify_error, &format!(
             "the examples are {chars} characters long; the page takes up to {MAX_EXAMPLES_CHARS}"
         ));
     }
@@ -303,9 +311,10 @@ async fn train(app: &AppRef) {
                 classify(app).await;
             }
         }
-        Ok(other) => app.show_error(&format!(
-            "the model's worker answered out of turn: {other:?}"
-        )),
+        Ok(other) => app.show_error_in(
+            &app.el.classify_error,
+            &format!("the model's worker answered out of turn: {other:?}"),
+        ),
         Err(RequestError::DeviceLost(e)) => {
             dom::set_attr(stats, "data-finished", "lost");
             recover_from_lost_gpu(app, &format!("training the classifier stopped: {e}")).await;
@@ -314,7 +323,7 @@ async fn train(app: &AppRef) {
             dom::set_attr(stats, "data-finished", "error");
             dom::set_text(stats, e.message());
             if !matches!(e, RequestError::WorkerDied(_)) {
-                app.show_error(e.message());
+                app.show_error_in(&app.el.classify_error, e.message());
             }
         }
     }

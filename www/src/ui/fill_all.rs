@@ -11,11 +11,15 @@ pub async fn fill_all(app: &AppRef) {
     if app.phase() != Phase::Idle {
         return;
     }
+    app.clear_error(&app.el.text_error);
     retokenize_if_stale(app).await;
     let Some(worker) = app.worker() else { return };
     let total = app.tokens.borrow().mask_positions().len();
     if total == 0 {
-        return app.show_error("no [MASK] to fill: click a token (or type [MASK]) first");
+        return app.show_error_in(
+            &app.el.text_error,
+            "no [MASK] to fill: click a token (or type [MASK]) first",
+        );
     }
     app.cancel_fill.set(false);
     app.set_phase(Phase::Filling);
@@ -45,7 +49,7 @@ pub async fn fill_all(app: &AppRef) {
             }
             Err(e) => {
                 app.set_phase(Phase::Idle);
-                return app.show_error(e.message());
+                return app.show_error_in(&app.el.text_error, e.message());
             }
         }
     }

@@ -121,17 +121,18 @@ async fn run(app: &AppRef) {
     if app.phase() != Phase::Idle {
         return;
     }
+    app.clear_error(&app.el.finetune_error);
     let Some(worker) = app.worker() else {
-        return app.show_error("load a model before fine-tuning");
+        return app.show_error_in(&app.el.finetune_error, "load a model before fine-tuning");
     };
     let options = match read_options(app) {
         Ok(o) => o,
-        Err(e) => return app.show_error(&e),
+        Err(e) => return app.show_error_in(&app.el.finetune_error, &e),
     };
     let text = app.el.finetune_text.value();
     let chars = text.chars().count();
     if chars > MAX_FINETUNE_CHARS {
-        return app.show_error(&format!(
+        return app.show_error_in(&app.el.finetune_error, &format!(
             "the text to fine-tune on is {chars} characters long; the page takes up to {MAX_FINETUNE_CHARS} (a few books)"
         ));
     }
@@ -217,9 +218,10 @@ async fn run(app: &AppRef) {
             app.set_status("ready");
             text_panel::predict(app).await;
         }
-        Ok(other) => app.show_error(&format!(
-            "the model's worker answered out of turn: {other:?}"
-        )),
+        Ok(other) => app.show_error_in(
+            &app.el.finetune_error,
+            &format!("the model's worker answered out of turn: {other:?}"),
+        ),
         Err(RequestError::DeviceLost(e)) => {
             // The steps done so far lived on the lost GPU: they are gone, the loaded weights are not.
             let message = format!("{e}; continuing on the CPU with the loaded weights");
@@ -232,7 +234,7 @@ async fn run(app: &AppRef) {
             dom::set_attr(stats, "data-finished", "error");
             dom::set_text(stats, e.message());
             if !matches!(e, RequestError::WorkerDied(_)) {
-                app.show_error(e.message());
+                app.show_error_in(&app.el.finetune_error, e.message());
             }
         }
     }
@@ -243,7 +245,7 @@ async fn reset(app: &AppRef) {
         return;
     };
     if let Err(e) = worker.ask(Request::Reset).await {
-        return app.show_error(e.message());
+        return app.show_error_in(&app.el.finetune_error, e.message());
     }
     app.finetuned.set(false);
     for e in [

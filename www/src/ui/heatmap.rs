@@ -89,14 +89,17 @@ fn cells_image(
     Some((image, side as f64))
 }
 
-pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
-    let Some(ctx) = context(canvas) else { return };
+/// Draws `map`; returns the largest value shown (the darkest colour), for the legend.
+pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) -> f32 {
+    let Some(ctx) = context(canvas) else {
+        return 0.0;
+    };
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     ctx.set_fill_style_str("#ffffff");
     ctx.fill_rect(0.0, 0.0, w, h);
     let n = view.visible.len();
     if n == 0 {
-        return;
+        return 0.0;
     }
     let m = margin(view.with_labels);
     let cell = ((w.min(h) - m) / n as f64).max(1.0);
@@ -106,7 +109,7 @@ pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
         .flat_map(|&q| view.visible.iter().map(move |&k| map[q * view.seq + k]))
         .fold(f32::MIN_POSITIVE, f32::max);
     let Some((image, side)) = cells_image(map, view, cell, max) else {
-        return;
+        return max;
     };
     let _ = ctx.put_image_data(&image, m, m);
     if let Some(b) = view
@@ -130,6 +133,7 @@ pub fn draw(canvas: &HtmlCanvasElement, map: &[f32], view: &View<'_>) {
     if view.with_labels {
         draw_labels(&ctx, view, m, cell);
     }
+    max
 }
 
 fn draw_labels(ctx: &CanvasRenderingContext2d, view: &View<'_>, m: f64, cell: f64) {
@@ -150,6 +154,24 @@ fn draw_labels(ctx: &CanvasRenderingContext2d, view: &View<'_>, m: f64, cell: f6
         let _ = ctx.fill_text(&fit(&view.labels[t]), 0.0, 0.0);
         ctx.restore();
     }
+}
+
+/// The cell (query, key) under canvas coordinates `(x, y)`, if the pointer is on the map.
+pub fn cell_at(
+    canvas: &HtmlCanvasElement,
+    x: f64,
+    y: f64,
+    view: &View<'_>,
+) -> Option<(usize, usize)> {
+    let n = view.visible.len();
+    let m = margin(view.with_labels);
+    let side = (canvas.width() as f64).min(canvas.height() as f64);
+    let cell = ((side - m) / n.max(1) as f64).max(1.0);
+    let index = |v: f64| {
+        let i = ((v - m) / cell).floor();
+        (i >= 0.0 && (i as usize) < n).then_some(i as usize)
+    };
+    Some((view.visible[index(y)?], view.visible[index(x)?]))
 }
 
 /// The token (of those visible) under canvas coordinates `(x, y)`: the row if the

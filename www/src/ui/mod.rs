@@ -114,6 +114,8 @@ pub struct App {
     pub texts: RefCell<[String; 2]>,
     /// Bumped by each change of the text or top-k; a refresh runs for the newest only.
     pub refresh_generation: Cell<u32>,
+    /// The large heatmap's values as drawn (a head, the mean or rollout), for the hover readout.
+    pub drawn_map: RefCell<Vec<f32>>,
     /// Set by the Fill all button while filling: stop after the fill under way.
     pub cancel_fill: Cell<bool>,
     /// Bumped by each model-view draw, so an older draw under way stops.
@@ -204,6 +206,18 @@ impl App {
 
     pub fn show_error(&self, message: &str) {
         self.set_status(&format!("error: {message}"));
+    }
+
+    /// An error in the status and beside what caused it (`slot`, in that panel), where it
+    /// stays until the panel's next action ([`Self::clear_error`]).
+    pub fn show_error_in(&self, slot: &web_sys::Element, message: &str) {
+        self.show_error(message);
+        dom::set_text(slot, message);
+        dom::set_hidden(slot, false);
+    }
+
+    pub fn clear_error(&self, slot: &web_sys::Element) {
+        dom::set_hidden(slot, true);
     }
 
     pub fn worker(&self) -> Option<ModelWorker> {
@@ -297,6 +311,7 @@ pub fn start() {
         classifier_trained: Cell::new(false),
         model_view_generation: Cell::new(0),
         cancel_fill: Cell::new(false),
+        drawn_map: RefCell::new(Vec::new()),
         spans: RefCell::new(Vec::new()),
         texts: RefCell::new([String::new(), String::new()]),
         refresh_generation: Cell::new(0),

@@ -74,7 +74,7 @@ pub async fn retokenize(app: &AppRef) {
         // Nothing of an older text stays to be predicted on in its place.
         *app.tokens.borrow_mut() = TokenState::default();
         dom::clear(&app.el.tokens);
-        return app.show_error(&e);
+        return app.show_error_in(&app.el.text_error, &e);
     }
     if a.trim().is_empty() {
         // Nothing on screen may belong to a text that is gone.
@@ -114,7 +114,7 @@ pub async fn retokenize(app: &AppRef) {
             *app.tokens.borrow_mut() = tokens;
             app.tokens_stale.set(false);
         }
-        Err(e) => app.show_error(e.message()),
+        Err(e) => app.show_error_in(&app.el.text_error, e.message()),
     }
 }
 
@@ -144,7 +144,7 @@ pub async fn predict(app: &AppRef) {
         Ok(k) => k,
         Err(e) => {
             app.set_phase(Phase::Idle);
-            return app.show_error(&e);
+            return app.show_error_in(&app.el.text_error, &e);
         }
     };
     app.set_status("running");
@@ -213,7 +213,7 @@ pub async fn predict(app: &AppRef) {
         Err(RequestError::WorkerDied(_)) => return,
         Err(RequestError::Failed(e)) => {
             app.set_phase(Phase::Idle);
-            app.show_error(&e);
+            app.show_error_in(&app.el.text_error, &e);
         }
     }
     if app.predict_again.replace(false) {
@@ -297,7 +297,7 @@ async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) 
         }
         Err(RequestError::DeviceLost(e)) => Box::pin(recover_from_lost_gpu(app, &e)).await,
         Err(RequestError::WorkerDied(_)) => {}
-        Err(RequestError::Failed(e)) => app.show_error(&e),
+        Err(RequestError::Failed(e)) => app.show_error_in(&app.el.text_error, &e),
     }
 }
 
@@ -322,6 +322,7 @@ pub fn wire(app: &AppRef) {
     });
     let a = app.clone();
     dom::on::<Event>(&app.el.predict, "click", move |_| {
+        a.clear_error(&a.el.text_error);
         spawn(&a, async |a| predict(a).await)
     });
     let a = app.clone();

@@ -71,6 +71,8 @@ pub async fn typed(app: &AppRef) {
 }
 
 async fn changed(app: &AppRef) {
+    // The user acted on the text: an error about the old one no longer stands.
+    app.clear_error(&app.el.text_error);
     write_url(app);
     text_panel::retokenize(app).await;
     schedule_refresh(app);
