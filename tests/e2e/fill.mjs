@@ -43,7 +43,7 @@ export async function fillingMasks(page, maxPositions) {
     `return [...document.querySelectorAll('[data-testid="token"]')].filter(e => e.textContent === '[MASK]').length`)) === masks);
   // Stop is clicked the moment the second fill lands (an observer in the page: the fixture
   // model fills faster than WebDriver polls), and the button's label is read there too.
-  await page.js(`const status = document.querySelector('[data-testid="status"]');
+  await page.js(`const status = document.querySelector('[data-testid="fill-progress"]');
     const button = document.querySelector('[data-testid="fill-all-button"]');
     window.__fillLabel = null;
     new MutationObserver((_, o) => { if (/filling: 2 of/.test(status.textContent)) {
@@ -54,7 +54,7 @@ export async function fillingMasks(page, maxPositions) {
   const label = await page.js('return window.__fillLabel');
   if (label !== 'Stop filling') fail(`while filling, the button says "${label}"`);
   const stopped = await page.waitFor('Fill all to stop', async () => {
-    const s = await page.text('status');
+    const s = await page.text('fill-progress');
     return /stopped filling after \d+ of 24/.test(s) ? s : null;
   }, 60000);
   const filled = +stopped.match(/after (\d+)/)[1];

@@ -161,7 +161,7 @@ pub fn render(app: &App, c: &Classification) {
 }
 
 async fn classify(app: &AppRef) {
-    if app.phase() != Phase::Idle {
+    if !super::settled(app).await {
         return;
     }
     app.clear_error(&app.el.classify_error);
@@ -223,7 +223,7 @@ fn show_accuracy(app: &App, accuracy: f64, held_out: Option<usize>) {
 }
 
 async fn train(app: &AppRef) {
-    if app.phase() != Phase::Idle {
+    if !super::settled(app).await {
         return;
     }
     app.clear_error(&app.el.classify_error);

@@ -2,13 +2,13 @@
 //! shows as it lands; the button stops it after the fill under way.
 
 use super::text_panel::{predict, retokenize_if_stale};
-use super::{AppRef, Phase, recover_from_lost_gpu, text_edits, text_state};
+use super::{AppRef, Phase, dom, recover_from_lost_gpu, text_edits, text_state};
 use crate::client::RequestError;
 
 /// Fills every mask, most confident first, re-running the model after each (the
 /// library's joint fill, one step per request so each fill shows as it lands).
 pub async fn fill_all(app: &AppRef) {
-    if app.phase() != Phase::Idle {
+    if !super::settled(app).await {
         return;
     }
     app.clear_error(&app.el.text_error);
@@ -23,7 +23,12 @@ pub async fn fill_all(app: &AppRef) {
     }
     app.cancel_fill.set(false);
     app.set_phase(Phase::Filling);
-    app.set_status(&format!("filling: 0 of {total} masks"));
+    // Beside the button (the status line is for whatever happens next).
+    let progress = |text: &str| {
+        dom::set_text(&app.el.fill_progress, text);
+        app.set_status(text);
+    };
+    progress(&format!("filling: 0 of {total} masks"));
     let mut done = 0;
     loop {
         if app.cancel_fill.replace(false) {
@@ -40,7 +45,7 @@ pub async fn fill_all(app: &AppRef) {
                 let Some(fill) = fill else { break };
                 text_state::edit(app, vec![fill], true).await;
                 done += 1;
-                app.set_status(&format!("filling: {done} of {total} masks"));
+                progress(&format!("filling: {done} of {total} masks"));
             }
             Ok(None) => break,
             Err(RequestError::DeviceLost(e)) => {
@@ -53,10 +58,13 @@ pub async fn fill_all(app: &AppRef) {
             }
         }
     }
+    let outcome = match done < total {
+        true => format!("stopped filling after {done} of {total} masks"),
+        false => format!("filled {total} masks"),
+    };
+    dom::set_text(&app.el.fill_progress, &outcome);
     app.set_phase(Phase::Idle);
+    // The fills' own refreshes are superseded by this one run on the filled text.
+    text_state::cancel_refresh(app);
     predict(app).await;
-    // Said after the predictions of the filled text, so it stays on screen.
-    if done < total && app.phase() == Phase::Idle {
-        app.set_status(&format!("stopped filling after {done} of {total} masks"));
-    }
 }

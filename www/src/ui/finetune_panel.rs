@@ -118,7 +118,7 @@ fn show_step(app: &App, r: &StepReport, losses: &[f32]) {
 }
 
 async fn run(app: &AppRef) {
-    if app.phase() != Phase::Idle {
+    if !super::settled(app).await {
         return;
     }
     app.clear_error(&app.el.finetune_error);

@@ -225,6 +225,18 @@ impl App {
     }
 }
 
+/// Waits out a prediction under way (the page refreshes by itself after each change, so a
+/// click often lands during one) and says whether the page is then free for new work.
+pub async fn settled(app: &AppRef) -> bool {
+    for _ in 0..1500 {
+        if app.phase() != Phase::Predicting {
+            break;
+        }
+        crate::event_loop::sleep_ms(20).await;
+    }
+    app.phase() == Phase::Idle
+}
+
 /// A Stop button of a training run: the run ends after the step under way.
 fn wire_stop(app: &AppRef, button: &web_sys::HtmlButtonElement) {
     let (a, b) = (app.clone(), button.clone());

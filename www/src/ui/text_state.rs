@@ -100,6 +100,11 @@ pub fn schedule_refresh(app: &AppRef) {
     });
 }
 
+/// Drops a refresh still waiting (the caller runs the model itself).
+pub fn cancel_refresh(app: &App) {
+    app.refresh_generation.set(app.refresh_generation.get() + 1);
+}
+
 /// Shows whether the predictions and attention belong to the text on screen.
 pub fn set_stale(app: &App, stale: bool) {
     for e in [&app.el.predictions, &app.el.attention_views] {
