@@ -3,7 +3,7 @@
 // choice beside the heads and draws its own map; the layer-by-layer predictions have a
 // row per hidden state, the last equal to the prediction shown (the numbers themselves are
 // checked against transformers' hidden states in tests/parity.rs).
-import { call, fail } from './browser.mjs';
+import { fail } from './browser.mjs';
 
 const HASH = `const c = document.querySelector('[data-testid="heatmap"]');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
@@ -26,9 +26,9 @@ export async function insideTheModel(page, config) {
   const head = await page.js(HASH);
 
   // Hover: the cell's tokens and value, beside a colour legend up to the map's largest value.
-  const canvas = await page.find('heatmap');
-  await call(page.base, 'POST', page.s('/actions'), { actions: [{ type: 'pointer', id: 'mouse', actions: [
-    { type: 'pointerMove', origin: { 'element-6066-11e4-a52e-4f735a7fd6b2': canvas }, x: 60, y: 60 }] }] });
+  // A pointer over the map, a third of the way in (a mouse move as the browser sends it).
+  await page.js(`const c = document.querySelector('[data-testid="heatmap"]'); const r = c.getBoundingClientRect();
+    c.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: r.left + r.width / 3, clientY: r.top + r.height / 3 }));`);
   const readout = await page.waitFor('the hover readout', () => page.js(`return document.querySelector('[data-testid="heatmap-value"]').textContent`), 10000);
   if (!/→ .*: \d\.\d{3}$/.test(readout)) fail(`the hover readout says "${readout}"`);
   const legend = await page.js(`return +document.getElementById('legend-max').textContent`);
