@@ -48,7 +48,9 @@ const runCount = (page) => page.js(`return +(document.getElementById('timing').d
 async function predictOnce(page) {
   const before = await runCount(page);
   await page.click(await page.find('predict-button'));
-  await page.waitFor('a prediction run', async () => (await runCount(page)) > before);
+  // A run that belongs to the text on screen (the page also refreshes by itself).
+  await page.waitFor('a prediction run', async () => (await runCount(page)) > before && (await page.js(
+    `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 120000);
   return page.js(`return +document.getElementById('timing').dataset.ms`);
 }
 
@@ -289,7 +291,8 @@ try {
     if (examples.length < 3) fail(`the page offers ${examples.length} examples`);
     const before0 = await runCount(emb);
     await emb.js(`document.querySelector('[data-testid="example"]').click()`);
-    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0, 60000);
+    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0 && (await emb.js(
+      `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
     const text0 = await emb.js(`return document.querySelector('[data-testid="text-input"]').value`);
     const filled0 = await emb.js(`return document.querySelector('[data-testid="filled-sentence"]').textContent`);
     if (text0 !== examples[0] || !filled0 || filled0.includes('[MASK]')) fail(`example "${examples[0]}": text "${text0}", filled "${filled0}"`);

@@ -165,7 +165,8 @@ export async function taskCheckpointFlow(page, site, name, text) {
   await page.type(input, text);
   const before = await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
   await page.click(await page.find('predict-button'));
-  await page.waitFor('the classification', async () => (await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`)) > before, 60000);
+  await page.waitFor('the classification', async () => (await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`)) > before
+    && (await page.js(`return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
   const cli = cliClassify(dir, text);
   if (cli.task === 'sequence') {
     if (!info.includes('sequence classifier')) fail(`${name}: not recognised as a sequence classifier: ${info}`);

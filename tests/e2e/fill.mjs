@@ -17,7 +17,8 @@ const runs = (page) => page.js(`return +(document.getElementById('timing').datas
 async function predict(page) {
   const before = await runs(page);
   await page.click(await page.find('predict-button'));
-  await page.waitFor('a prediction run', async () => (await runs(page)) > before, 60000);
+  await page.waitFor('a prediction run', async () => (await runs(page)) > before && (await page.js(
+    `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
 }
 
 export async function fillingMasks(page, maxPositions) {

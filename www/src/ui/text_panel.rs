@@ -133,6 +133,8 @@ pub async fn predict(app: &AppRef) {
         _ => return,
     }
     app.set_phase(Phase::Predicting);
+    // A change after this point makes this run's result stale on arrival.
+    let generation = app.refresh_generation.get();
     retokenize_if_stale(app).await;
     let tokens = app.tokens.borrow().clone();
     let Some(worker) = app.worker().filter(|_| !tokens.is_empty()) else {
@@ -150,7 +152,7 @@ pub async fn predict(app: &AppRef) {
     app.set_status("running");
     let task = app.info.borrow().as_ref().map(|i| i.task);
     if task.is_some_and(|t| t != Task::MaskedLm) {
-        return classify_text(app, &worker, &tokens).await;
+        return classify_text(app, &worker, &tokens, generation).await;
     }
     let started = dom::now_ms();
     // Never a special token as a filler; each layer's guess for the layer-by-layer view.
@@ -186,7 +188,9 @@ pub async fn predict(app: &AppRef) {
             dom::set_attr(&app.el.timing, "data-kernels", &kernels.to_string());
             predictions::render(&app.el.predictions, &analysis.masks, &tokens.tokens);
             warn_of_cut_masks(app, &tokens);
-            text_state::set_stale(app, false);
+            if app.refresh_generation.get() == generation {
+                text_state::set_stale(app, false);
+            }
             predictions::render_by_layer(&app.el.layer_predictions, &analysis.masks);
             let (layers, heads) = (analysis.layers, analysis.heads);
             *app.shown.borrow_mut() = Some(Shown::new(
@@ -257,7 +261,7 @@ fn warn_of_cut_masks(app: &AppRef, tokens: &TokenState) {
 
 /// A task checkpoint has no masked-LM head: Predict classifies the text instead (shown in
 /// the Classify panel) and the attention panel shows that pass's maps.
-async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) {
+async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState, generation: u32) {
     let (text, text_b) = text_inputs(app);
     let result = worker.classify(&text, text_b.as_deref()).await;
     app.set_phase(Phase::Idle);
@@ -272,7 +276,9 @@ async fn classify_text(app: &AppRef, worker: &ModelWorker, tokens: &TokenState) 
             let _ = app.el.predictions.append_child(&hint);
             app.el.classify_input.set_value(&text);
             classify_panel::render(app, &c);
-            text_state::set_stale(app, false);
+            if app.refresh_generation.get() == generation {
+                text_state::set_stale(app, false);
+            }
             let runs = app.runs.get() + 1;
             app.runs.set(runs);
             let (layers, heads, seq) = (c.layers, c.heads, c.seq);
