@@ -60,12 +60,11 @@ async function classifyText(page, text) {
 
 async function refused(page, what, text, pattern) {
   await paste(page, 'classify-examples', text);
-  await page.js(`document.querySelector('[data-testid="status"]').textContent = ''`);
+  await page.js(`const e = document.getElementById('classify-error'); e.textContent = ''; e.hidden = true;`);
   await page.click(await page.find('classify-start'));
-  const status = await page.waitFor(`a message for ${what}`, async () => {
-    const s = await page.text('status');
-    return s && s.startsWith('error') && (await page.js(`return document.getElementById('bert-app').dataset.phase`)) === 'idle' ? s : null;
-  }, 60000);
+  // Beside the panel, where the message stays.
+  const status = await page.waitFor(`a message for ${what}`, () => page.js(
+    `const e = document.getElementById('classify-error'); return !e.hidden && e.textContent ? e.textContent : null`), 60000);
   if (!pattern.test(status)) fail(`${what}: the message does not say why: ${status}`);
   console.log(`classify, ${what}: ${status}`);
 }

@@ -109,12 +109,15 @@ export async function badInputsAreRefused(page) {
     if (value) await page.type(el, value);
   };
   const expectError = async (button, needle, what) => {
-    await page.js(`document.querySelector('[data-testid="status"]').textContent = ''`);
+    // The message stays beside the panel (the status line may move on with a refresh).
+    await page.js(`document.querySelector('[data-testid="status"]').textContent = '';
+      for (const e of document.querySelectorAll('[data-testid="error"]')) { e.textContent = ''; e.hidden = true; }`);
     await page.click(await page.find(button));
-    const status = await page.waitFor(`the message for ${what}`, async () => {
-      const s = await page.text('status');
-      return s && s.startsWith('error') ? s : null;
-    }, 30000);
+    const status = await page.waitFor(`the message for ${what}`, () => page.js(
+      `const inline = [...document.querySelectorAll('[data-testid="error"]')].find(e => !e.hidden && e.textContent);
+       if (inline) return 'error: ' + inline.textContent;
+       const s = document.querySelector('[data-testid="status"]').textContent;
+       return s && s.startsWith('error') ? s : null;`), 30000);
     if (!status.includes(needle)) fail(`${what}: "${status}" does not say "${needle}"`);
     return status;
   };
@@ -136,10 +139,9 @@ export async function badInputsAreRefused(page) {
   // A sentence far longer than the page takes.
   await page.js(`const t = document.querySelector('[data-testid="text-input"]'); window.__kept = t.value;
     t.value = 'word '.repeat(5000); t.dispatchEvent(new Event('input'));`);
-  const long = await page.waitFor('the message for a long text', async () => {
-    const s = await page.text('status');
-    return s && s.includes('characters long') ? s : null;
-  }, 30000);
+  const long = await page.waitFor('the message for a long text', () => page.js(
+    `const e = document.getElementById('text-error'); const s = document.querySelector('[data-testid="status"]').textContent;
+     return !e.hidden && e.textContent.includes('characters long') ? e.textContent : s.includes('characters long') ? s : null;`), 30000);
   console.log(`long sentence: ${long}`);
   await page.js(`const t = document.querySelector('[data-testid="text-input"]'); t.value = window.__kept; t.dispatchEvent(new Event('input'));`);
   const runs = await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
