@@ -11,7 +11,7 @@
 // checkpoints as published.
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo } from './browser.mjs';
+import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo, SETTLED, runCount, predictOnce } from './browser.mjs';
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
@@ -41,18 +41,6 @@ const CHART_PIXELS = `const c = document.querySelector('[data-testid="loss-chart
 const HEATMAP_HASH = `const c = document.querySelector('[data-testid="heatmap"]');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
   for (let i = 0; i < d.length; i += 1) h = (h * 31 + d[i]) >>> 0; return h;`;
-
-// How many prediction runs the page has finished.
-const runCount = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
-// Clicks Predict, waits for that run to finish and returns its time in ms.
-async function predictOnce(page) {
-  const before = await runCount(page);
-  await page.click(await page.find('predict-button'));
-  // A run that belongs to the text on screen (the page also refreshes by itself).
-  await page.waitFor('a prediction run', async () => (await runCount(page)) > before && (await page.js(
-    `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 120000);
-  return page.js(`return +document.getElementById('timing').dataset.ms`);
-}
 
 async function mainFlow(page, url, expectBackend) {
   await page.go(url);
@@ -291,8 +279,7 @@ try {
     if (examples.length < 3) fail(`the page offers ${examples.length} examples`);
     const before0 = await runCount(emb);
     await emb.js(`document.querySelector('[data-testid="example"]').click()`);
-    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0 && (await emb.js(
-      `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
+    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0 && (await emb.js(SETTLED)), 60000);
     const text0 = await emb.js(`return document.querySelector('[data-testid="text-input"]').value`);
     const filled0 = await emb.js(`return document.querySelector('[data-testid="filled-sentence"]').textContent`);
     if (text0 !== examples[0] || !filled0 || filled0.includes('[MASK]')) fail(`example "${examples[0]}": text "${text0}", filled "${filled0}"`);

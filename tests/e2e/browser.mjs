@@ -120,6 +120,22 @@ export class Page {
   close() { return call(this.base, 'DELETE', this.s('')); }
 }
 
+/** The page has settled on the text on screen: no refresh pending, nothing running. */
+export const SETTLED = `return document.getElementById('predictions').dataset.stale !== 'true'
+  && document.getElementById('bert-app').dataset.phase === 'idle'`;
+
+/** How many prediction runs the page has finished. */
+export const runCount = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
+
+/** Clicks Predict, waits for a run that belongs to the text on screen (the page also
+ *  refreshes by itself) and returns its time in ms. */
+export async function predictOnce(page, timeoutMs = 120000) {
+  const before = await runCount(page);
+  await page.click(await page.find('predict-button'));
+  await page.waitFor('a prediction run', async () => (await runCount(page)) > before && (await page.js(SETTLED)), timeoutMs);
+  return page.js(`return +document.getElementById('timing').dataset.ms`);
+}
+
 export /** Fills the fine-tune panel: its numbers and the text to train on. */
 async function setFineTune(page, { steps, lr, batch }, text) {
   for (const [id, value] of [['finetune-steps', steps], ['finetune-lr', lr], ['finetune-batch', batch]]) {

@@ -9,7 +9,7 @@
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { root, fail, unzipTo } from './browser.mjs';
+import { root, fail, unzipTo, predictOnce } from './browser.mjs';
 
 const models = join(root, 'tests/fixtures/models');
 const examples = join(root, 'tests/fixtures/classify');
@@ -162,10 +162,7 @@ export async function taskCheckpointFlow(page, site, name, text) {
   const input = await page.find('text-input');
   await page.clear(input);
   await page.type(input, text);
-  const before = await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
-  await page.click(await page.find('predict-button'));
-  await page.waitFor('the classification', async () => (await page.js(`return +(document.getElementById('timing').dataset.runs || 0)`)) > before
-    && (await page.js(`return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
+  await predictOnce(page, 60000);
   const cli = cliClassify(dir, text);
   if (cli.task === 'sequence') {
     if (!info.includes('sequence classifier')) fail(`${name}: not recognised as a sequence classifier: ${info}`);

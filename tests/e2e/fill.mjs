@@ -1,7 +1,7 @@
 // Filling masks as a user sees it (run by app.mjs on the fixture model): no special token
 // is ever offered as a filler, Fill all shows its progress and stops when asked, and a
 // [MASK] past the model's position limit is named as cut off.
-import { fail } from './browser.mjs';
+import { fail, predictOnce } from './browser.mjs';
 
 const SPECIAL = ['[CLS]', '[SEP]', '[PAD]', '[UNK]', '[MASK]'];
 
@@ -12,22 +12,13 @@ async function setText(page, text) {
     e.dispatchEvent(new Event('input', { bubbles: true }));`, text);
 }
 
-const runs = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
-
-async function predict(page) {
-  const before = await runs(page);
-  await page.click(await page.find('predict-button'));
-  await page.waitFor('a prediction run', async () => (await runs(page)) > before && (await page.js(
-    `return document.getElementById('predictions').dataset.stale !== 'true' && document.getElementById('bert-app').dataset.phase === 'idle'`)), 60000);
-}
-
 export async function fillingMasks(page, maxPositions) {
   // Top-50 at three masks of a random-weight model: specials would be among them if allowed.
   await setText(page, 'the [MASK] sat on the [MASK] of the [MASK].');
   const topk = await page.find('topk-input');
   await page.clear(topk);
   await page.type(topk, '50');
-  await predict(page);
+  await predictOnce(page, 60000);
   const offered = await page.js(`return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => e.dataset.token)`);
   if (offered.length !== 150) fail(`expected 3 × 50 predictions, got ${offered.length}`);
   const special = offered.filter((t) => SPECIAL.includes(t));
@@ -69,7 +60,7 @@ export async function fillingMasks(page, maxPositions) {
 
   // A mask past the position limit is named, not passed over.
   await setText(page, Array.from({ length: maxPositions + 10 }, () => 'the').join(' ') + ' [MASK].');
-  await predict(page);
+  await predictOnce(page, 60000);
   const cut = await page.js(`const e = document.querySelector('#predictions [data-testid="error"]'); return e ? e.textContent : ''`);
   if (!cut.includes(`limit of ${maxPositions} tokens`)) fail(`the cut-off mask is not named: "${cut}"`);
   console.log(`cut-off mask: ${cut}`);

@@ -1,9 +1,8 @@
 // The text is the state (run by app.mjs): predictions follow the text without a click,
 // a stale view is marked while a refresh is pending, filling a prediction writes the word
 // into the text, emptying the box clears every view, and a link reproduces the view.
-import { fail } from './browser.mjs';
+import { fail, runCount } from './browser.mjs';
 
-const runs = (page) => page.js(`return +(document.getElementById('timing').dataset.runs || 0)`);
 const predictions = (page) => page.js(`return [...document.querySelectorAll('[data-testid="prediction"]')].map(e => e.dataset.token)`);
 
 async function typeText(page, text) {
@@ -14,12 +13,12 @@ async function typeText(page, text) {
 
 export async function textIsTheState(page, site) {
   // Typing alone refreshes the predictions (no Predict click), marked stale until then.
-  const before = await runs(page);
+  const before = await runCount(page);
   await page.js(`const p = document.getElementById('predictions'); window.__sawStale = false;
     new MutationObserver(() => { if (p.dataset.stale === 'true') window.__sawStale = true; }).observe(p, { attributes: true });`);
   await typeText(page, 'a [MASK] of the [MASK].');
   await page.waitFor('predictions of the typed text, without a click', async () =>
-    (await runs(page)) > before && (await page.js(`return document.getElementById('predictions').dataset.stale`)) === 'false'
+    (await runCount(page)) > before && (await page.js(`return document.getElementById('predictions').dataset.stale`)) === 'false'
     && (await page.js(`return document.querySelectorAll('.mask-card').length`)) === 2, 30000);
   if (!(await page.js('return window.__sawStale'))) fail('while the refresh was pending the predictions were not marked stale');
 

@@ -65,8 +65,13 @@ fn view<'a>(shown: &'a Shown, visible: &'a [usize], hover: Option<usize>) -> hea
     }
 }
 
-/// Redraws the big map and the layer's head thumbnails.
+/// Redraws the big map, its table (when open) and the layer's head thumbnails.
 pub fn draw(app: &App) {
+    render(app, true);
+}
+
+/// `full`: the table and thumbnails too; a hover changes only the big map's highlight.
+fn render(app: &App, full: bool) {
     let shown = app.shown.borrow();
     let Some(shown) = shown.as_ref() else { return };
     let analysis = &shown.analysis;
@@ -90,7 +95,9 @@ pub fn draw(app: &App) {
             Some(map) => {
                 let max = heatmap::draw(&app.el.heatmap, map, &big);
                 shown_map(app, map, max);
-                table(app, map, &big);
+                if full {
+                    table(app, map, &big);
+                }
             }
             None => return,
         }
@@ -102,7 +109,9 @@ pub fn draw(app: &App) {
         let map = heatmap::matrix(analysis, layer, head);
         let max = heatmap::draw(&app.el.heatmap, &map, &big);
         shown_map(app, &map, max);
-        table(app, &map, &big);
+        if full {
+            table(app, &map, &big);
+        }
         let which = head.map_or("mean of all heads".to_string(), |h| {
             format!("head {}", h + 1)
         });
@@ -112,6 +121,9 @@ pub fn draw(app: &App) {
         )
     };
     dom::set_text(&app.el.heatmap_caption, &caption);
+    if !full {
+        return;
+    }
 
     let grid = &app.el.head_grid;
     dom::clear(grid);
@@ -221,7 +233,7 @@ pub fn set_hover(app: &App, hover: Option<usize>) {
             }
         }
     }
-    draw(app);
+    render(app, false);
 }
 
 /// The token under the pointer on the big map.

@@ -82,7 +82,8 @@ async fn run(
 
     let started = now_ms();
     let every = (options.steps / 10).max(5);
-    let (mut losses, mut accuracy) = (Vec::with_capacity(options.steps), None);
+    // The held-out accuracy if it was measured at the last step taken.
+    let (mut losses, mut accuracy_now) = (Vec::with_capacity(options.steps), None);
     for step in 1..=options.steps {
         if STOP.with(|s| s.get()) {
             break;
@@ -110,7 +111,7 @@ async fn run(
             }
         };
         losses.push(loss);
-        accuracy = measured.or(accuracy);
+        accuracy_now = measured;
         post_event(
             id,
             &Event::ClassifierStep(ClassifierStepReport {
@@ -125,10 +126,10 @@ async fn run(
         sleep_ms(0).await;
     }
     let steps_done = run.steps_done();
-    let accuracy = match (accuracy, steps_done) {
-        (Some(a), _) if steps_done % every == 0 || steps_done == options.steps => a,
+    let accuracy = match accuracy_now {
+        Some(a) => a,
         // Stopped between two measurements: measure the model as it is kept.
-        _ => run.accuracy(&held_out).await.map_err(input)?,
+        None => run.accuracy(&held_out).await.map_err(input)?,
     };
     if steps_done > 0
         && let Some(model) = run.into_model()
