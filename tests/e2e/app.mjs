@@ -8,7 +8,8 @@
 // Last, the embedded model as a new visitor gets it (no ?model=): it loads by itself,
 // fills a blank as English does, and a short fine-tune on the page moves a prediction.
 // Then the Classify panel (classify.mjs): your own labels on the embedded model, and task
-// checkpoints as published.
+// checkpoints as published. Last, every behaviour of the fixture page again in a phone's
+// 390 × 844 window, where the page must never scroll sideways.
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo, SETTLED, runCount, predictOnce } from './browser.mjs';
@@ -16,7 +17,7 @@ import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
 import { insideTheModel } from './views.mjs';
 import { fillingMasks } from './fill.mjs';
-import { phoneAndKeyboard } from './a11y.mjs';
+import { phoneAndKeyboard, keyboardAndScreenReader, noSidewaysScroll } from './a11y.mjs';
 import { textIsTheState } from './text_truth.mjs';
 
 const dist = resolve(process.argv[2] ?? join(root, 'dist'));
@@ -106,6 +107,141 @@ async function mainFlow(page, url, expectBackend) {
   return { readyMs, predictMs, preds, pixels };
 }
 
+/** The page's examples for its model: a click on the first puts it in the text box, and the
+ *  prediction that follows shows it filled in. */
+async function firstExample(page) {
+  const examples = await page.js(`return [...document.querySelectorAll('[data-testid="example"]')].map(e => e.textContent)`);
+  if (examples.length < 3) fail(`the page offers ${examples.length} examples`);
+  const before = await runCount(page);
+  await page.click(await page.find('example'));
+  await page.waitFor('the example predicted', async () => (await runCount(page)) > before && (await page.js(SETTLED)), 60000);
+  const text = await page.js(`return document.querySelector('[data-testid="text-input"]').value`);
+  const filledIn = await page.js(`const e = document.querySelector('[data-testid="filled-sentence"]'); return e ? e.textContent : ''`);
+  if (text !== examples[0] || !filledIn || filledIn.includes('[MASK]')) fail(`example "${examples[0]}": text "${text}", filled "${filledIn}"`);
+  return { examples, filledIn };
+}
+
+/** What a user does with a loaded model (the fixture, on the CPU), after mainFlow: fine-tune
+ *  and download, stop, reset, a crashed worker, bad numbers, Fill all, the keyboard, the text as
+ *  the state, the examples, a missing model. `phone`: on a phone's viewport, where after each
+ *  step the page must not scroll sideways. */
+async function behaviours(cpu, r, { phone }) {
+  const fits = async (when) => { if (phone) await noSidewaysScroll(cpu, when); };
+  const tag = phone ? 'phone' : 'desktop';
+  // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
+  const downloads = join(outDir, `downloads-${tag}`);
+  await mkdir(downloads, { recursive: true });
+  await cpu.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await setFineTune(cpu, { steps: '25', lr: '1e-3', batch: '4' },
+    'the cat sat on the public.\nthe cat sat on the public.\nthe cat sat on the public.');
+  const chartBefore = await cpu.js(CHART_PIXELS);
+  await cpu.click(await cpu.find('finetune-start'));
+  await cpu.waitFor('the fine-tuning run to finish', () => cpu.js(
+    `return document.getElementById('finetune-stats').dataset.finished === 'true'`), 120000);
+  const chartAfter = await cpu.js(CHART_PIXELS);
+  if (chartAfter < chartBefore + 100) fail(`the loss chart did not draw its lines (${chartBefore} -> ${chartAfter} blue pixels)`);
+  const steps = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+  if (steps !== 25) fail(`expected 25 fine-tuning steps, saw ${steps}`);
+  const progress = await cpu.js(`const p = document.querySelector('[data-testid="finetune-progress"]'); return p.value / p.max`);
+  if (progress !== 1) fail(`the progress bar ends at ${progress}`);
+  const before = await cpu.js(`return document.getElementById('predictions-before').textContent`);
+  const after = await cpu.js(`return document.getElementById('predictions-after').textContent`);
+  if (!after || after === before) fail(`the predictions did not change: "${before}" vs "${after}"`);
+  await fits('with the loss chart drawn');
+  console.log(`${tag} fine-tune: 25 steps; before: ${before.slice(0, 80)} | after: ${after.slice(0, 80)}`);
+  await cpu.click(await cpu.find('download-weights'));
+  const zipped = join(downloads, 'bert-finetuned.zip');
+  await cpu.waitFor('the .zip in the downloads', async () => {
+    try { return (await stat(zipped)).size > 1000 && !(await readdir(downloads)).some((n) => n.endsWith('.crdownload')); } catch { return false; }
+  }, 30000);
+  const inZip = await unzipTo(zipped, join(downloads, 'finetuned'));
+  for (const f of ['config.json', 'model.safetensors']) if (!inZip.includes(f)) fail(`the download lacks ${f}: ${inZip}`);
+  console.log(`${tag} download: one file, ${(await stat(zipped)).size} bytes: ${inZip.join(', ')}`);
+
+  // Stop takes effect within a step; Reset brings back the loaded weights' predictions.
+  await setFineTune(cpu, { steps: '5000', lr: '1e-3', batch: '4' }, 'the cat sat on the public.');
+  await cpu.click(await cpu.find('finetune-start'));
+  await cpu.waitFor('a few steps of the long run', () => cpu.js(
+    `return +(document.getElementById('finetune-stats').dataset.steps || 0) >= 3`), 120000);
+  // Loading another model meanwhile is refused beside the model box (its weights would be
+  // lost), and the run goes on.
+  const modelBox = await cpu.find('model-id-input');
+  await cpu.clear(modelBox);
+  await cpu.type(modelBox, `${site}fixture/`);
+  const stepsAtLoad = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+  await cpu.click(await cpu.find('load-hub-button'));
+  const refused = await cpu.waitFor('loading to be refused beside the model box', () => cpu.js(
+    `const e = document.getElementById('model-error'); return !e.hidden && /stop the training run/.test(e.textContent) ? e.textContent : null`), 30000);
+  await cpu.waitFor('the run to go on', () => cpu.js(
+    `return +document.getElementById('finetune-stats').dataset.steps > ${stepsAtLoad}`), 60000);
+  await cpu.clear(modelBox);
+  await fits('while fine-tuning, with the refusal shown');
+  console.log(`${tag} load while fine-tuning: ${refused}`);
+  await cpu.click(await cpu.find('finetune-stop'));
+  const atStop = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+  const stopped = await cpu.waitFor('the run to stop', () => cpu.js(
+    `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 60000);
+  const stoppedAt = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
+  if (!stopped.startsWith('stopped') || stoppedAt > atStop + 1) fail(`Stop at step ${atStop} ended at ${stoppedAt}: ${stopped}`);
+  console.log(`${tag} stop: clicked at step ${atStop}, ${stopped}`);
+  await cpu.click(await cpu.find('finetune-reset'));
+  await cpu.waitFor('the predictions of the loaded weights', async () => {
+    const tokens = (await cpu.js(READ_PREDICTIONS)).map((p) => p.token).join(' ');
+    return (await cpu.text('status')) === 'ready' && tokens === r.preds.map((p) => p.token).join(' ');
+  }, 60000);
+  console.log(`${tag} reset: top-4 back to ${r.preds.map((p) => p.token).join(', ')}`);
+
+  // The model's worker dies (a trap, as a bug or running out of memory ends it): the page
+  // says what happened, starts a new worker with the same model, and keeps the text.
+  const textBox = await cpu.find('text-input');
+  await cpu.clear(textBox);
+  const typed = 'the cat sat on the [MASK] again.';
+  await cpu.type(textBox, typed);
+  await predictOnce(cpu);
+  const runsBefore = await runCount(cpu);
+  if (!(await cpu.js('return window.wasmBindings.crashModelWorkerForTesting()'))) fail('the worker did not crash');
+  const crash = await cpu.waitFor('the crash to be explained', () => cpu.js(
+    `const e = document.querySelector('[data-testid="worker-notice"]'); return e.hidden ? null : e.textContent`), 30000);
+  if (!crash.includes('crashed')) fail(`the crash is not explained: ${crash}`);
+  await cpu.waitFor('the model again after the crash', async () =>
+    (await cpu.text('status')) === 'ready' && (await runCount(cpu)) > 0 && (await cpu.js(READ_PREDICTIONS)).length > 0, 60000);
+  const kept = await cpu.js(`return document.querySelector('[data-testid="text-input"]').value`);
+  if (kept !== typed) fail(`the text was lost in the crash: "${kept}"`);
+  await fits('after the crash notice');
+  console.log(`${tag} worker crash: ${crash}; text kept, predictions back (${runsBefore} runs before)`);
+
+  // Bad numbers and an over-long sentence: a message each, then the page goes on.
+  await badInputsAreRefused(cpu);
+  await fits('with the error messages shown');
+  await fillingMasks(cpu, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')).max_position_embeddings);
+  await fits('after Fill all and the cut-off mask');
+  if (phone) {
+    const { index, specials } = await keyboardAndScreenReader(cpu);
+    console.log(`phone keyboard: Enter keeps focus on chip ${index}, ${specials} special chips out of the tab order`);
+  } else await phoneAndKeyboard(cpu, outDir);
+  await textIsTheState(cpu, `${site}?model=fixture/`);
+  await cpu.waitReady();
+  await fits('with the text as the state');
+
+  // The examples for this model: a click puts one in the box, and the prediction shows it filled in.
+  const { examples, filledIn } = await firstExample(cpu);
+  await fits('with an example predicted');
+  await cpu.screenshot(join(outDir, `app-${tag}-example.png`));
+  console.log(`${tag} examples: ${examples.length}; "${examples[0]}" -> "${filledIn}"`);
+
+  // A model that does not exist: the page says so beside the model box (and the message
+  // stays), then falls back to the embedded model.
+  await cpu.go(`${site}?model=missing-model/`);
+  const error = await cpu.waitFor('the inline error', () => cpu.js(
+    `const e = document.querySelector('[data-testid="error"]'); return e && !e.hidden && /instead/.test(e.textContent) ? e.textContent : null`), 60000);
+  if (!error.includes('404') || !error.includes('missing-model')) fail(`a missing model should say 404: ${error}`);
+  await cpu.waitReady();
+  const fallback = await cpu.js(`return document.getElementById('model-info').textContent`);
+  if (!fallback.includes('embedded model')) fail(`no fall back to the embedded model: ${fallback}`);
+  await fits('with the missing model explained');
+  console.log(`${tag} missing model: ${error}`);
+}
+
 const server = await serve(dist, fixture, {
   'seq-cls/': join(root, 'tests/fixtures/models/seq-cls'),
   'tok-cls/': join(root, 'tests/fixtures/models/tok-cls'),
@@ -164,88 +300,7 @@ try {
     // the loaded model stays.
     await damagedLoadsKeepTheModel(cpu, site, fixture, outDir);
 
-    // Fine-tune in the tab: the loss chart fills, the predictions change, Download saves files.
-    const downloads = join(outDir, 'downloads');
-    await mkdir(downloads, { recursive: true });
-    await cpu.cdp('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-    await setFineTune(cpu, { steps: '25', lr: '1e-3', batch: '4' },
-      'the cat sat on the public.\nthe cat sat on the public.\nthe cat sat on the public.');
-    const chartBefore = await cpu.js(CHART_PIXELS);
-    await cpu.click(await cpu.find('finetune-start'));
-    await cpu.waitFor('the fine-tuning run to finish', () => cpu.js(
-      `return document.getElementById('finetune-stats').dataset.finished === 'true'`), 120000);
-    const chartAfter = await cpu.js(CHART_PIXELS);
-    if (chartAfter < chartBefore + 100) fail(`the loss chart did not draw its lines (${chartBefore} -> ${chartAfter} blue pixels)`);
-    const steps = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
-    if (steps !== 25) fail(`expected 25 fine-tuning steps, saw ${steps}`);
-    const progress = await cpu.js(`const p = document.querySelector('[data-testid="finetune-progress"]'); return p.value / p.max`);
-    if (progress !== 1) fail(`the progress bar ends at ${progress}`);
-    const before = await cpu.js(`return document.getElementById('predictions-before').textContent`);
-    const after = await cpu.js(`return document.getElementById('predictions-after').textContent`);
-    if (!after || after === before) fail(`the predictions did not change: "${before}" vs "${after}"`);
-    console.log(`fine-tune: 25 steps; before: ${before.slice(0, 80)} | after: ${after.slice(0, 80)}`);
-    await cpu.click(await cpu.find('download-weights'));
-    const zipped = join(downloads, 'bert-finetuned.zip');
-    await cpu.waitFor('the .zip in the downloads', async () => {
-      try { return (await stat(zipped)).size > 1000 && !(await readdir(downloads)).some((n) => n.endsWith('.crdownload')); } catch { return false; }
-    }, 30000);
-    const inZip = await unzipTo(zipped, join(downloads, 'finetuned'));
-    for (const f of ['config.json', 'model.safetensors']) if (!inZip.includes(f)) fail(`the download lacks ${f}: ${inZip}`);
-    console.log(`download: one file, ${(await stat(zipped)).size} bytes: ${inZip.join(', ')}`);
-
-    // Stop takes effect within a step; Reset brings back the loaded weights' predictions.
-    await setFineTune(cpu, { steps: '5000', lr: '1e-3', batch: '4' }, 'the cat sat on the public.');
-    await cpu.click(await cpu.find('finetune-start'));
-    await cpu.waitFor('a few steps of the long run', () => cpu.js(
-      `return +(document.getElementById('finetune-stats').dataset.steps || 0) >= 3`), 120000);
-    await cpu.click(await cpu.find('finetune-stop'));
-    const atStop = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
-    const stopped = await cpu.waitFor('the run to stop', () => cpu.js(
-      `const e = document.getElementById('finetune-stats'); return e.dataset.finished === 'true' ? e.textContent : null`), 60000);
-    const stoppedAt = await cpu.js(`return +document.getElementById('finetune-stats').dataset.steps`);
-    if (!stopped.startsWith('stopped') || stoppedAt > atStop + 1) fail(`Stop at step ${atStop} ended at ${stoppedAt}: ${stopped}`);
-    console.log(`stop: clicked at step ${atStop}, ${stopped}`);
-    await cpu.click(await cpu.find('finetune-reset'));
-    await cpu.waitFor('the predictions of the loaded weights', async () => {
-      const tokens = (await cpu.js(READ_PREDICTIONS)).map((p) => p.token).join(' ');
-      return (await cpu.text('status')) === 'ready' && tokens === r.preds.map((p) => p.token).join(' ');
-    }, 60000);
-    console.log(`reset: top-4 back to ${r.preds.map((p) => p.token).join(', ')}`);
-
-    // The model's worker dies (a trap, as a bug or running out of memory ends it): the page
-    // says what happened, starts a new worker with the same model, and keeps the text.
-    const textBox = await cpu.find('text-input');
-    await cpu.clear(textBox);
-    const typed = 'the cat sat on the [MASK] again.';
-    await cpu.type(textBox, typed);
-    await predictOnce(cpu);
-    const runsBefore = await runCount(cpu);
-    if (!(await cpu.js('return window.wasmBindings.crashModelWorkerForTesting()'))) fail('the worker did not crash');
-    const crash = await cpu.waitFor('the crash to be explained', () => cpu.js(
-      `const e = document.querySelector('[data-testid="worker-notice"]'); return e.hidden ? null : e.textContent`), 30000);
-    if (!crash.includes('crashed')) fail(`the crash is not explained: ${crash}`);
-    await cpu.waitFor('the model again after the crash', async () =>
-      (await cpu.text('status')) === 'ready' && (await runCount(cpu)) > 0 && (await cpu.js(READ_PREDICTIONS)).length > 0, 60000);
-    const kept = await cpu.js(`return document.querySelector('[data-testid="text-input"]').value`);
-    if (kept !== typed) fail(`the text was lost in the crash: "${kept}"`);
-    console.log(`worker crash: ${crash}; text kept, predictions back (${runsBefore} runs before)`);
-
-    // Bad numbers and an over-long sentence: a message each, then the page goes on.
-    await badInputsAreRefused(cpu);
-    await fillingMasks(cpu, JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8')).max_position_embeddings);
-    await phoneAndKeyboard(cpu, outDir);
-    await textIsTheState(cpu, `${site}?model=fixture/`);
-
-    // A model that does not exist: the page says so beside the model box (and the message
-    // stays), then falls back to the embedded model.
-    await cpu.go(`${site}?model=missing-model/`);
-    const error = await cpu.waitFor('the inline error', () => cpu.js(
-      `const e = document.querySelector('[data-testid="error"]'); return e && !e.hidden && /instead/.test(e.textContent) ? e.textContent : null`), 60000);
-    if (!error.includes('404') || !error.includes('missing-model')) fail(`a missing model should say 404: ${error}`);
-    await cpu.waitReady();
-    const fallback = await cpu.js(`return document.getElementById('model-info').textContent`);
-    if (!fallback.includes('embedded model')) fail(`no fall back to the embedded model: ${fallback}`);
-    console.log(`missing model: ${error}`);
+    await behaviours(cpu, r, { phone: false });
   } finally { await cpu.close(); }
   // The embedded model (dist/assets/), as a new visitor meets it: no ?model=, the default backend.
   const config = JSON.parse(await readFile(join(dist, 'assets/config.json'), 'utf8').catch(() =>
@@ -275,15 +330,8 @@ try {
     await emb.go(site);
     await emb.waitReady();
     // The page's examples are blanks the embedded model fills right (measured, and checked here).
-    const examples = await emb.js(`return [...document.querySelectorAll('[data-testid="example"]')].map(e => e.textContent)`);
-    if (examples.length < 3) fail(`the page offers ${examples.length} examples`);
-    const before0 = await runCount(emb);
-    await emb.js(`document.querySelector('[data-testid="example"]').click()`);
-    await emb.waitFor('the example predicted', async () => (await runCount(emb)) > before0 && (await emb.js(SETTLED)), 60000);
-    const text0 = await emb.js(`return document.querySelector('[data-testid="text-input"]').value`);
-    const filled0 = await emb.js(`return document.querySelector('[data-testid="filled-sentence"]').textContent`);
-    if (text0 !== examples[0] || !filled0 || filled0.includes('[MASK]')) fail(`example "${examples[0]}": text "${text0}", filled "${filled0}"`);
-    console.log(`first visit: ${examples.length} examples; "${examples[0]}" -> "${filled0}"`);
+    const { examples, filledIn } = await firstExample(emb);
+    console.log(`first visit: ${examples.length} examples; "${examples[0]}" -> "${filledIn}"`);
     // The fine-tune sample teaches an odd fact about France: ask about it.
     const box = await emb.find('text-input');
     await emb.clear(box);
@@ -311,6 +359,17 @@ try {
     await taskCheckpointFlow(cls, site, 'seq-cls', 'the service was quick and friendly.');
     await taskCheckpointFlow(cls, site, 'tok-cls', 'Ada Lovelace lived in London.');
   } finally { await cls.close(); }
+  // Every behaviour again on a phone (390 × 844, no WebGPU), the page never wider than the screen.
+  const phone = await Page.open(driver.base, { webgpu: 'none', size: [390, 844] });
+  try {
+    await phone.go(`${site}?model=fixture/`);
+    await phone.waitFor('a phone-sized window', () => phone.js('return window.innerWidth <= 390'), 10000);
+    const r = await mainFlow(phone, `${site}?model=fixture/`, 'cpu');
+    await noSidewaysScroll(phone, 'on a phone with the model view and heatmap drawn');
+    await phone.screenshot(join(outDir, 'app-phone-predicted.png'));
+    console.log(`phone: predicted (top-4 ${r.preds.map((p) => p.token).join(', ')}), the model view drawn`);
+    await behaviours(phone, r, { phone: true });
+  } finally { await phone.close(); }
   console.log(`e2e passed; screenshots in ${outDir}`);
 } catch (e) {
   console.error(`e2e FAILED: ${e.message}`);

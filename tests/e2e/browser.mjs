@@ -58,14 +58,17 @@ export async function call(base, method, path, body) {
 export class Page {
   constructor(base, id) { this.base = base; this.id = id; }
   /** `webgpu`: the software adapter; `false`: whatever the browser offers; `'none'`: a browser
-   *  without WebGPU (no navigator.gpu, in the page and in its workers). */
-  static async open(base, { webgpu }) {
-    const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,2000'];
+   *  without WebGPU (no navigator.gpu, in the page and in its workers). `size`: the window
+   *  (a phone's [390, 844]; a tall desktop window by default). */
+  static async open(base, { webgpu, size = [1280, 2000] }) {
+    const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', `--window-size=${size.join(',')}`];
     if (webgpu === 'none') args.push('--disable-blink-features=WebGPU');
     else if (webgpu) args.push('--enable-unsafe-webgpu');
     const v = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: {
       browserName: 'chrome', 'goog:chromeOptions': { binary: chromium, args } } } });
     const page = new Page(base, v.sessionId);
+    // The command-line size has a floor above a phone's width; the window can be made smaller.
+    await call(base, 'POST', page.s('/window/rect'), { width: size[0], height: size[1] });
     // Benchmarks run long scripts (a bert-base model on the CPU): 30 minutes, not WebDriver's 30 s.
     await call(base, 'POST', page.s('/timeouts'), { script: 1_800_000 });
     // Every main-thread task over 50 ms (the browser's "long task"), for longestTask().

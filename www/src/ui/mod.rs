@@ -187,10 +187,9 @@ impl App {
         self.el
             .classify_stop
             .set_disabled(phase != Phase::TrainingClassifier);
-        let busy = matches!(
-            phase,
-            Phase::Loading | Phase::Recovering | Phase::FineTuning | Phase::TrainingClassifier
-        );
+        // Loading stays clickable during a training run: the click explains why it is
+        // refused (the run's weights would be lost) instead of doing nothing.
+        let busy = matches!(phase, Phase::Loading | Phase::Recovering);
         self.el.load_button.set_disabled(busy);
         self.el.file_input.set_disabled(busy);
     }
