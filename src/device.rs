@@ -34,12 +34,22 @@ pub fn cpu() -> Device {
     Device::flex()
 }
 
-/// Opens the default wgpu adapter; no adapter is an error, not a panic.
+/// Opens the default wgpu adapter; no adapter is an error, not a panic. On a software
+/// adapter (lavapipe, SwiftShader) linear layers run our direct kernel
+/// ([`crate::model::direct_linear`]), which suits a CPU underneath.
 #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 pub fn wgpu() -> Result<Device> {
-    Device::wgpu_options()
-        .init()
-        .map_err(|e| BertError::Device(format!("no usable wgpu adapter: {e}")))
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup()
+        .map_err(|e| BertError::Device(format!("no usable wgpu adapter: {e}")))?;
+    crate::model::direct_linear::set_enabled(is_software(&setup.adapter.get_info()));
+    Ok(device)
+}
+
+/// Whether a wgpu adapter emulates a GPU on the CPU.
+#[cfg(feature = "wgpu")]
+pub fn is_software(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> bool {
+    info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
 }
 
 /// The device for `backend` (native builds).

@@ -272,8 +272,13 @@ fn wgpu_backend_matches_transformers() {
         }
         Err(e) => panic!("BERT_REQUIRE_WGPU=1 but {e}"),
     };
-    for name in MODELS {
-        check_model_on(name, device.clone());
+    // Burn's matmul, then our direct kernel for the linear layers (what software adapters
+    // such as lavapipe get by default, see `bert_burn::device::wgpu`).
+    for direct in [false, true] {
+        bert_burn::model::direct_linear::set_enabled(direct);
+        for name in MODELS {
+            check_model_on(name, device.clone());
+        }
     }
 }
 

@@ -47,17 +47,27 @@ impl BertLMPredictionHead {
         };
         let transformed = self.transform.forward(hidden);
         // Fold the leading dims into rows so one 2-D matmul serves any rank.
-        let mut dims = transformed.dims();
+        let dims = transformed.dims();
         let width = dims[D - 1];
         let rows: usize = dims[..D - 1].iter().product();
-        let logits = linear(
-            transformed.reshape([rows, width]),
-            weight.transpose(),
-            Some(self.bias.val()),
-        );
-        dims[D - 1] = logits.dims()[1];
-        logits.reshape(dims)
+        let flat = transformed.reshape([rows, width]);
+        #[cfg(feature = "wgpu")]
+        if super::direct_linear::applies(&flat.device()) {
+            let logits =
+                super::direct_linear::rows(weight.transpose(), flat, Some(self.bias.val()));
+            let vocab = logits.dims()[1];
+            return logits.reshape(with_last(dims, vocab));
+        }
+        let logits = linear(flat, weight.transpose(), Some(self.bias.val()));
+        let vocab = logits.dims()[1];
+        logits.reshape(with_last(dims, vocab))
     }
+}
+
+/// `dims` with its last entry replaced by `last`.
+fn with_last<const D: usize>(mut dims: [usize; D], last: usize) -> [usize; D] {
+    dims[D - 1] = last;
+    dims
 }
 
 /// `cls` in the checkpoint.

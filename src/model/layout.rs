@@ -20,6 +20,10 @@ pub fn linear_rows(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 /// at 9 tokens on the wasm CPU backend 283 → 92 ms (Burn's gemm otherwise works through 9 rows
 /// in blocks of 8), and on WebGPU no copy kernel between layers.
 pub fn linear_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "wgpu")]
+    if super::direct_linear::applies(&x.device()) {
+        return super::direct_linear::linear_columns(layer, x, true);
+    }
     let out = matmul_columns(layer, x);
     match &layer.bias {
         Some(b) => {
@@ -32,6 +36,10 @@ pub fn linear_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 
 /// [`linear_columns`] without the bias: `Wᵀ · X`.
 pub fn matmul_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "wgpu")]
+    if super::direct_linear::applies(&x.device()) {
+        return super::direct_linear::linear_columns(layer, x, false);
+    }
     // `[1, out, in]` broadcasts over the batch; `transpose` is a view, which the matmul
     // kernels read as a column-major operand without copying it.
     layer

@@ -9,6 +9,8 @@ mod attention;
 mod bert;
 pub mod checkpoint_tensors;
 mod classification;
+#[cfg(feature = "wgpu")]
+pub mod direct_linear;
 mod embeddings;
 mod head;
 pub mod init;

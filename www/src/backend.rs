@@ -152,7 +152,8 @@ async fn init_webgpu() -> Result<Backend, String> {
     } else {
         info.name.clone()
     };
-    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+    let software = bert_burn::device::is_software(&info);
+    bert_burn::model::direct_linear::set_enabled(software);
     let kind = format!("{:?}", info.device_type);
     if kind != "Other" {
         adapter.push_str(&format!(" ({kind})"));
