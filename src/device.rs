@@ -39,11 +39,32 @@ pub fn cpu() -> Device {
 /// ([`crate::model::direct_linear`]), which suits a CPU underneath.
 #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 pub fn wgpu() -> Result<Device> {
-    let (device, setup) = Device::wgpu_options()
-        .init_with_setup()
-        .map_err(|e| BertError::Device(format!("no usable wgpu adapter: {e}")))?;
-    crate::model::direct_linear::set_enabled(is_software(&setup.adapter.get_info()));
-    Ok(device)
+    // The default device is set up once per process; later calls share it.
+    static WGPU: std::sync::OnceLock<std::result::Result<Device, String>> =
+        std::sync::OnceLock::new();
+    WGPU.get_or_init(|| {
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            .map_err(|e| format!("no usable wgpu adapter: {e}"))?;
+        crate::model::direct_linear::set_enabled(is_software(&setup.adapter.get_info()));
+        Ok(device)
+    })
+    .clone()
+    .map_err(BertError::Device)
+}
+
+/// The wgpu device for a check that needs one: `Ok(None)` when there is no adapter, unless
+/// `BERT_REQUIRE_WGPU=1` (scripts/test.sh sets it) makes that an error.
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+pub fn wgpu_if_present() -> Result<Option<Device>> {
+    match wgpu() {
+        Ok(device) => Ok(Some(device)),
+        Err(e) if std::env::var("BERT_REQUIRE_WGPU").as_deref() == Ok("1") => Err(e),
+        Err(e) => {
+            eprintln!("no wgpu adapter, the check is skipped: {e}");
+            Ok(None)
+        }
+    }
 }
 
 /// Whether a wgpu adapter emulates a GPU on the CPU.

@@ -4,6 +4,7 @@ use burn::tensor::{Int, Tensor};
 use super::embeddings::BertEmbeddings;
 use super::head::BertOnlyMLMHead;
 use super::layer::BertEncoder;
+use super::precision;
 use crate::config::BertConfig;
 
 /// What a forward pass should keep besides the final output.
@@ -54,11 +55,19 @@ impl BertModel {
         options: OutputOptions,
     ) -> BertModelOutput {
         let [batch, seq] = input_ids.dims();
-        // transformers' eager path: (1 - mask) * finfo(float32).min, added to the scores.
-        let additive_mask =
-            attention_mask.map(|mask| (mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * f32::MIN);
-
         let embedded = self.embeddings.forward(input_ids, token_type_ids);
+        // transformers' eager path: (1 - mask) * finfo(dtype).min, added to the scores, in
+        // the model's float type (f16 for inference on GPUs that have it).
+        let dtype = embedded.dtype();
+        let additive_mask = attention_mask.map(|mask| {
+            let mask = if mask.dtype() == dtype {
+                mask
+            } else {
+                mask.cast(dtype)
+            };
+            (mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * precision::most_negative(dtype)
+        });
+
         // Training runs the layers in transformers' layout, tokens as rows. Inference runs
         // them with tokens as columns (`[batch, hidden, seq]`), where attention needs no
         // head split/merge copies and linear layers tile the width (`layout.rs`): on WebGPU

@@ -52,7 +52,7 @@ impl BertLMPredictionHead {
         let rows: usize = dims[..D - 1].iter().product();
         let flat = transformed.reshape([rows, width]);
         #[cfg(feature = "wgpu")]
-        if super::direct_linear::applies(&flat.device()) {
+        if super::direct_linear::applies_to(&flat) {
             let logits =
                 super::direct_linear::rows(weight.transpose(), flat, Some(self.bias.val()));
             let vocab = logits.dims()[1];

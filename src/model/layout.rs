@@ -21,7 +21,7 @@ pub fn linear_rows(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 /// in blocks of 8), and on WebGPU no copy kernel between layers.
 pub fn linear_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     #[cfg(feature = "wgpu")]
-    if super::direct_linear::applies(&x.device()) {
+    if super::direct_linear::applies_to(&x) {
         return super::direct_linear::linear_columns(layer, x, true);
     }
     let out = matmul_columns(layer, x);
@@ -37,7 +37,7 @@ pub fn linear_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 /// [`linear_columns`] without the bias: `Wᵀ · X`.
 pub fn matmul_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     #[cfg(feature = "wgpu")]
-    if super::direct_linear::applies(&x.device()) {
+    if super::direct_linear::applies_to(&x) {
         return super::direct_linear::linear_columns(layer, x, false);
     }
     // `[1, out, in]` broadcasts over the batch; `transpose` is a view, which the matmul

@@ -18,6 +18,7 @@ mod layer;
 mod layer_norm;
 mod layout;
 mod pooler;
+pub mod precision;
 
 pub use activation::apply_activation;
 pub use attention::{BertAttention, BertSelfAttention, BertSelfOutput};

@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preference {
     /// WebGPU on a real GPU, else the CPU: a software adapter (SwiftShader, the one a
-    /// browser offers without a usable GPU) runs this model 20-80x slower than the CPU
-    /// backend (measured in README).
+    /// browser offers without a usable GPU) runs the embedded model ~13-15x slower than the CPU
+    /// backend (measured in BENCHMARKS.md).
     Auto,
     /// WebGPU whenever there is an adapter, software ones included (`?backend=webgpu`).
     WebGpu,
@@ -50,6 +50,9 @@ pub struct BackendInfo {
     pub max_binding_bytes: Option<u64>,
     /// Whether the adapter emulates a GPU on the CPU (SwiftShader and the like).
     pub software: bool,
+    /// `f16` when masked-LM inference runs in half precision (a GPU with `shader-f16`),
+    /// else `f32`.
+    pub precision: String,
 }
 
 thread_local! {
@@ -87,6 +90,7 @@ pub fn cpu(reason: Option<String>) -> Backend {
             fallback_reason: reason,
             max_binding_bytes: None,
             software: false,
+            precision: "f32".into(),
         },
     }
 }
@@ -174,6 +178,7 @@ async fn init_webgpu() -> Result<Backend, String> {
                     .min(limits.max_buffer_size),
             ),
             software,
+            precision: "f32".into(),
         },
     })
 }

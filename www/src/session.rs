@@ -9,6 +9,7 @@ use bert_burn::inference::{
     classify_sequence, classify_tokens, fill_most_confident,
 };
 use bert_burn::model::init::NamedTensor;
+use bert_burn::model::precision::{Precision, with_precision};
 use bert_burn::pipeline::tokenizer_for;
 use bert_burn::{
     BertConfig, BertError, BertForMaskedLM, BertTokenizer, Classifier, Encoding, Task,
@@ -31,6 +32,9 @@ pub enum Head {
 
 pub struct Session {
     pub head: Head,
+    /// The masked-LM model in f16 for inference, on GPUs with `shader-f16` (made from the
+    /// f32 weights in `head`, which fine-tuning and downloads use).
+    half: Option<BertForMaskedLM>,
     pub tokenizer: BertTokenizer,
     pub device: Device,
     pub backend: BackendInfo,
@@ -114,22 +118,47 @@ impl Session {
                 load_token_classifier(&config, weights, device, from_file).map_err(named)?,
             )),
         };
-        Ok(Self {
+        Ok(Self::new(
             head,
             tokenizer,
-            device: device.clone(),
-            backend: backend.info.clone(),
-        })
+            device.clone(),
+            backend.info.clone(),
+        ))
+    }
+
+    fn new(head: Head, tokenizer: BertTokenizer, device: Device, mut backend: BackendInfo) -> Self {
+        let precision = Precision::best_for(&device);
+        let half = match (&head, precision) {
+            (Head::MaskedLm(m), Precision::F16) => Some(with_precision(m.clone(), precision)),
+            _ => None,
+        };
+        backend.precision = match half {
+            Some(_) => Precision::F16.name().into(),
+            None => Precision::F32.name().into(),
+        };
+        Self {
+            head,
+            half,
+            tokenizer,
+            device,
+            backend,
+        }
     }
 
     /// The same tokenizer and backend with another head (after training).
     pub fn with_head(&self, head: Head) -> Self {
-        Self {
+        Self::new(
             head,
-            tokenizer: self.tokenizer.clone(),
-            device: self.device.clone(),
-            backend: self.backend.clone(),
-        }
+            self.tokenizer.clone(),
+            self.device.clone(),
+            self.backend.clone(),
+        )
+    }
+
+    /// The model predictions run on: the f16 copy where there is one.
+    fn inference_model(&self) -> Result<&BertForMaskedLM, String> {
+        let full = self.masked_lm()?;
+        Ok(self.half.as_ref().unwrap_or(full))
     }
 
     pub fn config(&self) -> &BertConfig {
@@ -192,7 +221,7 @@ impl Session {
     ) -> Result<Option<FillStep>, String> {
         // Fill all writes words into the text: never a special token.
         fill_most_confident(
-            self.masked_lm()?,
+            self.inference_model()?,
             ids,
             type_ids,
             &self.tokenizer,
@@ -216,7 +245,7 @@ impl Session {
         type_ids: &[u32],
         top_k: usize,
     ) -> Result<Analysis, String> {
-        let model = self.masked_lm()?;
+        let model = self.inference_model()?;
         // Whether a failure was a lost GPU is the worker's to tell (it waits for the signal).
         analyze(model, ids, type_ids, &self.tokenizer, top_k, &self.device)
             .await
@@ -230,7 +259,7 @@ impl Session {
         type_ids: &[u32],
         options: AnalyzeOptions,
     ) -> Result<Analysis, String> {
-        let model = self.masked_lm()?;
+        let model = self.inference_model()?;
         analyze_with(model, ids, type_ids, &self.tokenizer, options, &self.device)
             .await
             .map_err(|e| e.to_string())
@@ -302,6 +331,7 @@ mod tests {
             fallback_reason: None,
             max_binding_bytes,
             software: false,
+            precision: "f32".into(),
         }
     }
 

@@ -135,6 +135,12 @@ async fn fixture_matches_transformers_on_webgpu() {
         backend.info.fallback_reason
     );
     assert!(backend.info.max_binding_bytes.is_some_and(|b| b > 0));
+    // A software adapter (SwiftShader here) runs the linear layers on our direct kernel: this
+    // is its check against transformers in the browser.
+    assert_eq!(
+        bert_burn::model::direct_linear::enabled(),
+        backend.info.software
+    );
     let session = Session::load(&fixture_files(), &backend).unwrap();
     check_against_transformers(&session).await;
 }

@@ -234,7 +234,11 @@ fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
     app.el
         .backend
         .set_class_name(&format!("badge {}", backend.kind));
-    dom::set_text(&app.el.adapter, &backend.adapter);
+    let adapter = match backend.precision.as_str() {
+        "f16" => format!("{} · predictions in f16", backend.adapter),
+        _ => backend.adapter.clone(),
+    };
+    dom::set_text(&app.el.adapter, &adapter);
     // One short line; the technical reason (adapter names, wgpu's message) on demand.
     let reason = backend.fallback_reason.as_deref().unwrap_or("");
     let summary = if reason.contains("lost") {
