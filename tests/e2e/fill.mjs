@@ -28,6 +28,23 @@ export async function fillingMasks(page, maxPositions) {
   await page.clear(topk);
   await page.type(topk, '5');
 
+  // A click that lands while the page refreshes by itself (after every edit) is not lost:
+  // the button stays clickable, and Fill all starts once the refresh is done.
+  await page.js(`const app = document.getElementById('bert-app');
+    const button = document.querySelector('[data-testid="fill-all-button"]');
+    window.__clickedWhile = null; document.querySelector('[data-testid="fill-progress"]').textContent = '';
+    new MutationObserver((_, o) => { if (app.dataset.phase === 'predicting') {
+      window.__clickedWhile = button.disabled ? 'disabled' : 'clicked'; button.click(); o.disconnect(); } })
+      .observe(app, { attributes: true, attributeFilter: ['data-phase'] });`);
+  await setText(page, 'the [MASK] sat on the [MASK].');
+  const clicked = await page.waitFor('a click during the refresh', () => page.js('return window.__clickedWhile'), 30000);
+  if (clicked !== 'clicked') fail('Fill all is disabled while the page refreshes: a click then is lost');
+  const during = await page.waitFor('Fill all after the refresh', async () => {
+    const s = await page.text('fill-progress');
+    return /^filled 2 masks/.test(s) ? s : null;
+  }, 60000);
+  console.log(`fill all clicked during a refresh: ${during}`);
+
   // Fill all on many masks: progress "n of N", and the button stops it.
   const masks = 24;
   await setText(page, Array.from({ length: masks }, () => 'the [MASK]').join(' ') + '.');

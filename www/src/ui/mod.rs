@@ -165,18 +165,24 @@ impl App {
         dom::set_attr(&self.el.app, "data-phase", phase.name());
         let idle = phase == Phase::Idle;
         for button in [
-            &self.el.fill_all,
-            &self.el.finetune_start,
             &self.el.finetune_reset,
             &self.el.download,
-            &self.el.classify_start,
-            &self.el.classify_button,
             &self.el.classify_download,
         ] {
             button.set_disabled(!idle);
         }
+        // A refresh runs after every edit: buttons that start work stay clickable through
+        // one, and their handlers wait it out (`settled`), so a click is never lost.
+        let free = idle || phase == Phase::Predicting;
+        for button in [
+            &self.el.finetune_start,
+            &self.el.classify_start,
+            &self.el.classify_button,
+        ] {
+            button.set_disabled(!free);
+        }
         let filling = phase == Phase::Filling;
-        self.el.fill_all.set_disabled(!idle && !filling);
+        self.el.fill_all.set_disabled(!free && !filling);
         dom::set_text(
             &self.el.fill_all,
             if filling { "Stop filling" } else { "Fill all" },
