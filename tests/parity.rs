@@ -289,7 +289,7 @@ fn f16_inference_on_wgpu_follows_f32() {
     let Some(device) = bert_burn::device::wgpu_if_present().unwrap() else {
         return;
     };
-    if Precision::best_for(&device) != Precision::F16 {
+    if !device.supports_dtype(burn::tensor::DType::F16) {
         // CI's adapter (lavapipe) has it; a GPU without `shader-f16` gets f32 in the page.
         assert_ne!(
             std::env::var("BERT_REQUIRE_WGPU").as_deref(),
@@ -341,6 +341,41 @@ fn f16_inference_on_wgpu_follows_f32() {
         rows >= 20,
         "only {rows} rows with a clear top token were compared"
     );
+
+    // A padded batch: the padded keys' additive mask in f16 (f32's most negative value
+    // would be −∞ there, and 0 · −∞ a NaN).
+    let p = bert_burn::Pipeline::load_dir(&model_dir(MODELS[0]), device.clone()).unwrap();
+    let half = with_precision(p.model.clone(), Precision::F16);
+    let (short, long) = (
+        p.tokenizer.encode("the [MASK] sat.", None).unwrap(),
+        p.tokenizer
+            .encode("the old cat sat on the [MASK] by the door.", None)
+            .unwrap(),
+    );
+    let seqs = [
+        (&short.ids[..], &short.type_ids[..]),
+        (&long.ids[..], &long.type_ids[..]),
+    ];
+    let logits = |m: &bert_burn::BertForMaskedLM| {
+        let inputs = make_inputs(m, &seqs, p.tokenizer.pad_id(), &device).unwrap();
+        assert!(inputs.attention_mask.is_some(), "the batch is padded");
+        let out = m.forward(
+            inputs.input_ids,
+            inputs.token_type_ids,
+            inputs.attention_mask,
+            OutputOptions::NONE,
+        );
+        pollster::block_on(read_f32(out.logits)).unwrap()
+    };
+    let (full, f16) = (logits(&p.model), logits(&half));
+    assert!(
+        f16.iter().all(|x| x.is_finite()),
+        "f16 logits of a padded batch"
+    );
+    let (lo, hi) = full
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+    assert_close("padded batch in f16", &f16, &full, 0.02 * (hi - lo));
 }
 
 #[test]

@@ -28,8 +28,8 @@ impl BertSelfAttention {
     }
 
     /// `hidden`: `[batch, seq, hidden]`; `additive_mask`: `[batch, 1, 1, seq]`, 0 where a
-    /// key may be attended to and the most negative f32 where it is padding (`None`: no
-    /// padding). Returns the context `[batch, seq, hidden]` and probabilities
+    /// key may be attended to and the most negative value of the model's float type where
+    /// it is padding (`None`: no padding). Returns the context `[batch, seq, hidden]` and probabilities
     /// `[batch, heads, seq, seq]`.
     pub fn forward(
         &self,

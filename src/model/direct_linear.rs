@@ -9,7 +9,7 @@
 //! width in vectors of four: no shared memory, no barrier — what a CPU runs well.
 //!
 //! Off by default ([`set_enabled`]): on real GPUs Burn's tiled kernel is the one built for
-//! them. The page turns it on when its WebGPU adapter is a software one.
+//! them. `device::wgpu` (native) and the page turn it on when the adapter is a software one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -227,7 +227,13 @@ mod cube {
         let bias = bias.map(into_contiguous);
 
         let [d_in, d_out] = weight.meta.shape().dims::<2>();
-        let [batch, _, seq] = x.meta.shape().dims::<3>();
+        let [batch, x_in, seq] = x.meta.shape().dims::<3>();
+        // Our own callers' contract (`linear_columns`, `rows`), not user input.
+        debug_assert_eq!(x_in, d_in, "the direct kernel's input width");
+        debug_assert!(
+            bias.as_ref()
+                .is_none_or(|b| b.meta.shape().dims::<1>() == [d_out])
+        );
         let client = x.client.clone();
         let dtype = x.dtype;
         let output = empty_device_contiguous_dtype(
@@ -358,6 +364,9 @@ mod tests {
                 }
             }
         }
+        // A software adapter predicts in f32, on this kernel, even with `shader-f16`.
+        let precision = crate::model::precision::Precision::best_for(&device);
+        assert_eq!(precision, crate::model::precision::Precision::F32);
         // Training (an autodiff device) keeps Burn's ops, and so does everything when off.
         assert!(
             !applies(&device.clone().autodiff()),

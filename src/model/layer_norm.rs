@@ -1,5 +1,5 @@
 use burn::module::{Module, Param};
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Tensor};
 
 /// `torch.nn.LayerNorm` over the hidden dimension: `(x − mean) / √(var + eps) · γ + β`, with
 /// the biased variance. Burn's own `LayerNorm` only normalises the last dimension and keeps
@@ -38,12 +38,30 @@ impl LayerNorm {
     }
 
     fn normalize<const D: usize>(&self, x: Tensor<D>, dim: usize) -> Tensor<D> {
+        // In half precision the statistics are taken in f32, as PyTorch does: squares of
+        // activations past 256 overflow f16, and an epsilon like 1e-12 rounds to 0 there.
+        let dtype = x.dtype();
+        if matches!(dtype, DType::F16 | DType::BF16) {
+            let up = |t: Tensor<1>| t.cast(DType::F32);
+            let (gamma, beta) = (up(self.gamma.val()), up(self.beta.val()));
+            return Self::normalized(x.cast(DType::F32), gamma, beta, self.eps, dim).cast(dtype);
+        }
+        Self::normalized(x, self.gamma.val(), self.beta.val(), self.eps, dim)
+    }
+
+    fn normalized<const D: usize>(
+        x: Tensor<D>,
+        gamma: Tensor<1>,
+        beta: Tensor<1>,
+        eps: f64,
+        dim: usize,
+    ) -> Tensor<D> {
         let mut shape = [1; D];
         shape[dim] = x.dims()[dim];
-        let gamma = self.gamma.val().reshape(shape);
-        let beta = self.beta.val().reshape(shape);
+        let gamma = gamma.reshape(shape);
+        let beta = beta.reshape(shape);
         let centered = x.clone() - x.mean_dim(dim);
         let var = (centered.clone() * centered.clone()).mean_dim(dim);
-        centered / (var + self.eps).sqrt() * gamma + beta
+        centered / (var + eps).sqrt() * gamma + beta
     }
 }

@@ -15,10 +15,11 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// The best the device offers for inference: f16 on a GPU that has it, else f32 (the CPU
-    /// backends gain nothing from it).
+    /// The best the device offers for inference: f16 on a GPU that has it, else f32. The CPU
+    /// backends gain nothing from f16, nor do software adapters (they emulate it on the CPU,
+    /// and f16 would also leave our direct kernel, which is f32 only).
     pub fn best_for(device: &Device) -> Self {
-        match gpu(device) && device.supports_dtype(DType::F16) {
+        match gpu(device) && !software(device) && device.supports_dtype(DType::F16) {
             true => Self::F16,
             false => Self::F32,
         }
@@ -47,6 +48,17 @@ fn gpu(device: &Device) -> bool {
 
 #[cfg(not(feature = "wgpu"))]
 fn gpu(_device: &Device) -> bool {
+    false
+}
+
+/// Whether `device` is a software adapter: the direct kernel is on exactly there.
+#[cfg(feature = "wgpu")]
+fn software(device: &Device) -> bool {
+    super::direct_linear::applies(device)
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn software(_device: &Device) -> bool {
     false
 }
 

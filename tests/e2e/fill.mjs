@@ -1,7 +1,7 @@
 // Filling masks as a user sees it (run by app.mjs on the fixture model): no special token
 // is ever offered as a filler, Fill all shows its progress and stops when asked, and a
 // [MASK] past the model's position limit is named as cut off.
-import { fail, predictOnce } from './browser.mjs';
+import { fail, predictOnce, SETTLED } from './browser.mjs';
 
 const SPECIAL = ['[CLS]', '[SEP]', '[PAD]', '[UNK]', '[MASK]'];
 
@@ -29,7 +29,9 @@ export async function fillingMasks(page, maxPositions) {
   await page.type(topk, '5');
 
   // A click that lands while the page refreshes by itself (after every edit) is not lost:
-  // the button stays clickable, and Fill all starts once the refresh is done.
+  // the button stays clickable, and Fill all starts once the refresh is done. (First the
+  // page settles, so the refresh caught is the one of the text below.)
+  await page.waitFor('the page to settle', () => page.js(SETTLED), 30000);
   await page.js(`const app = document.getElementById('bert-app');
     const button = document.querySelector('[data-testid="fill-all-button"]');
     window.__clickedWhile = null; document.querySelector('[data-testid="fill-progress"]').textContent = '';

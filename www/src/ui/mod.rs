@@ -158,8 +158,8 @@ impl App {
         self.phase.get()
     }
 
-    /// Moves to `phase` and shows it: buttons that would start model work are
-    /// disabled unless the page is idle.
+    /// Moves to `phase` and shows it: buttons that would start model work are disabled
+    /// unless the page is idle or only refreshing its predictions.
     pub fn set_phase(&self, phase: Phase) {
         self.phase.set(phase);
         dom::set_attr(&self.el.app, "data-phase", phase.name());
@@ -172,7 +172,7 @@ impl App {
             button.set_disabled(!idle);
         }
         // A refresh runs after every edit: buttons that start work stay clickable through
-        // one, and their handlers wait it out (`settled`), so a click is never lost.
+        // one, and their handlers wait it out (`settled`), so a click then is not lost.
         let free = idle || phase == Phase::Predicting;
         for button in [
             &self.el.finetune_start,
