@@ -4,11 +4,9 @@
 mod common;
 
 use bert_burn::checkpoint::{
-    HostTensor, SafetensorsFile, StoreDtype, load_from_bytes, load_with_config, read_f32,
-    to_safetensors, write_safetensors,
+    HostTensor, SafetensorsFile, StoreDtype, load_from_bytes, load_with_config, to_safetensors,
+    write_safetensors,
 };
-use bert_burn::inference::make_inputs;
-use bert_burn::model::OutputOptions;
 use bert_burn::{BertConfig, BertError, BertForMaskedLM, device};
 use common::*;
 use serde_json::Value;
@@ -60,15 +58,7 @@ fn load_err(config: &str, weights: &[u8]) -> BertError {
 
 fn logits_for(model: &BertForMaskedLM, ids: &[u32]) -> Vec<f32> {
     let types = vec![0; ids.len()];
-    let d = device::cpu();
-    let inputs = make_inputs(model, &[(ids, &types)], 0, &d).unwrap();
-    let out = model.forward(
-        inputs.input_ids,
-        inputs.token_type_ids,
-        inputs.attention_mask,
-        OutputOptions::NONE,
-    );
-    pollster::block_on(read_f32(out.logits)).unwrap()
+    logits_of(model, &[(ids, &types)], 0, &device::cpu())
 }
 
 const IDS: [u32; 8] = [2, 400, 5, 900, 4, 1200, 17, 3];

@@ -356,17 +356,8 @@ fn f16_inference_on_wgpu_follows_f32() {
         (&short.ids[..], &short.type_ids[..]),
         (&long.ids[..], &long.type_ids[..]),
     ];
-    let logits = |m: &bert_burn::BertForMaskedLM| {
-        let inputs = make_inputs(m, &seqs, p.tokenizer.pad_id(), &device).unwrap();
-        assert!(inputs.attention_mask.is_some(), "the batch is padded");
-        let out = m.forward(
-            inputs.input_ids,
-            inputs.token_type_ids,
-            inputs.attention_mask,
-            OutputOptions::NONE,
-        );
-        pollster::block_on(read_f32(out.logits)).unwrap()
-    };
+    assert_ne!(short.ids.len(), long.ids.len(), "the batch is padded");
+    let logits = |m| logits_of(m, &seqs, p.tokenizer.pad_id(), &device);
     let (full, f16) = (logits(&p.model), logits(&half));
     assert!(
         f16.iter().all(|x| x.is_finite()),

@@ -142,3 +142,21 @@ pub fn assert_close(what: &str, ours: &[f32], theirs: &[f32], tol: f32) {
     let d = max_abs_diff(what, ours, theirs);
     assert!(d <= tol, "{what}: max |diff| {d:e} > {tol:e}");
 }
+
+/// The logits `[batch, seq, vocab]` (flattened) of one forward pass over `seqs` (padded to
+/// the longest, `pad_id`), read to the host.
+pub fn logits_of(
+    model: &bert_burn::BertForMaskedLM,
+    seqs: &[(&[u32], &[u32])],
+    pad_id: u32,
+    device: &burn::tensor::Device,
+) -> Vec<f32> {
+    let inputs = bert_burn::inference::make_inputs(model, seqs, pad_id, device).unwrap();
+    let out = model.forward(
+        inputs.input_ids,
+        inputs.token_type_ids,
+        inputs.attention_mask,
+        bert_burn::model::OutputOptions::NONE,
+    );
+    pollster::block_on(bert_burn::checkpoint::read_f32(out.logits)).unwrap()
+}
