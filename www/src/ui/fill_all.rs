@@ -11,18 +11,23 @@ pub async fn fill_all(app: &AppRef) {
     if !super::settled(app).await {
         return;
     }
+    // Claimed before the first await: another click waiting out the same refresh must not
+    // start its own work meanwhile.
+    app.set_phase(Phase::Filling);
+    app.cancel_fill.set(false);
     app.clear_error(&app.el.text_error);
     retokenize_if_stale(app).await;
-    let Some(worker) = app.worker() else { return };
+    let Some(worker) = app.worker() else {
+        return app.set_phase(Phase::Idle);
+    };
     let total = app.tokens.borrow().mask_positions().len();
     if total == 0 {
+        app.set_phase(Phase::Idle);
         return app.show_error_in(
             &app.el.text_error,
             "no [MASK] to fill: click a token (or type [MASK]) first",
         );
     }
-    app.cancel_fill.set(false);
-    app.set_phase(Phase::Filling);
     // Beside the button (the status line is for whatever happens next).
     let progress = |text: &str| {
         dom::set_text(&app.el.fill_progress, text);

@@ -239,6 +239,11 @@ pub async fn settled(app: &AppRef) -> bool {
         }
         crate::event_loop::sleep_ms(20).await;
     }
+    if app.phase() == Phase::Predicting {
+        // Half a minute of one refresh (a large model on a slow adapter): say so rather
+        // than drop the click in silence.
+        app.set_status("still predicting: click again when the predictions are shown");
+    }
     app.phase() == Phase::Idle
 }
 
