@@ -60,12 +60,8 @@ impl BertModel {
         // the model's float type (f16 for inference on GPUs that have it).
         let dtype = embedded.dtype();
         let additive_mask = attention_mask.map(|mask| {
-            let mask = if mask.dtype() == dtype {
-                mask
-            } else {
-                mask.cast(dtype)
-            };
-            (mask.neg() + 1.0).reshape([batch, 1, 1, seq]) * precision::most_negative(dtype)
+            (mask.cast(dtype).neg() + 1.0).reshape([batch, 1, 1, seq])
+                * precision::most_negative(dtype)
         });
 
         // Training runs the layers in transformers' layout, tokens as rows. Inference runs

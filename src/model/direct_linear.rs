@@ -55,7 +55,12 @@ fn output_shape(weight: &Shape, x: &Shape) -> Shape {
 /// Whether linear layers on `device` run the direct kernel: turned on, and a plain wgpu
 /// device (an autodiff device, for training, keeps Burn's differentiable ops).
 pub(crate) fn applies(device: &Device) -> bool {
-    enabled() && matches!(device.as_dispatch(), DispatchDevice::Cube(_))
+    enabled() && on_wgpu(device)
+}
+
+/// A plain wgpu device (not autodiff, not the CPU).
+pub(crate) fn on_wgpu(device: &Device) -> bool {
+    matches!(device.as_dispatch(), DispatchDevice::Cube(_))
 }
 
 /// [`applies`] for an f32 tensor (the kernel sums in its input's type: f16 would lose the

@@ -6,20 +6,22 @@
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 /// The float type a model's inference runs in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     F32,
     F16,
 }
 
 impl Precision {
-    /// The best the device offers for inference: f16 on a GPU that has it, else f32. The CPU
-    /// backends gain nothing from f16, nor do software adapters (they emulate it on the CPU,
-    /// and f16 would also leave our direct kernel, which is f32 only).
+    /// The best the device offers for inference: f16 on a hardware GPU that has it, else
+    /// f32. The CPU backends gain nothing from f16, nor do software adapters (they emulate
+    /// it on the CPU, and f16 would also leave our direct kernel, which is f32 only).
     pub fn best_for(device: &Device) -> Self {
-        match gpu(device) && !software(device) && device.supports_dtype(DType::F16) {
+        match hardware_gpu(device) && device.supports_dtype(DType::F16) {
             true => Self::F16,
             false => Self::F32,
         }
@@ -31,34 +33,16 @@ impl Precision {
             Self::F16 => DType::F16,
         }
     }
-
-    /// `f32` or `f16`, as the page shows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::F32 => "f32",
-            Self::F16 => "f16",
-        }
-    }
 }
 
+/// A wgpu device whose adapter is not a software one (those run the direct kernel).
 #[cfg(feature = "wgpu")]
-fn gpu(device: &Device) -> bool {
-    matches!(device.as_dispatch(), burn::backend::DispatchDevice::Cube(_))
+fn hardware_gpu(device: &Device) -> bool {
+    super::direct_linear::on_wgpu(device) && !super::direct_linear::enabled()
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn gpu(_device: &Device) -> bool {
-    false
-}
-
-/// Whether `device` is a software adapter: the direct kernel is on exactly there.
-#[cfg(feature = "wgpu")]
-fn software(device: &Device) -> bool {
-    super::direct_linear::applies(device)
-}
-
-#[cfg(not(feature = "wgpu"))]
-fn software(_device: &Device) -> bool {
+fn hardware_gpu(_device: &Device) -> bool {
     false
 }
 
@@ -68,10 +52,7 @@ pub fn with_precision<M: Module>(module: M, precision: Precision) -> M {
     impl ModuleMapper for Cast {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let dtype = self.0;
-            param.map(|t| match t.dtype() == dtype {
-                true => t,
-                false => t.cast(dtype),
-            })
+            param.map(|t| t.cast(dtype))
         }
     }
     module.map(&mut Cast(precision.dtype()))

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use bert_burn::model::precision::Precision;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
@@ -50,9 +51,8 @@ pub struct BackendInfo {
     pub max_binding_bytes: Option<u64>,
     /// Whether the adapter emulates a GPU on the CPU (SwiftShader and the like).
     pub software: bool,
-    /// `f16` when masked-LM inference runs in half precision (a GPU with `shader-f16`),
-    /// else `f32`.
-    pub precision: String,
+    /// What masked-LM predictions run in: f16 on a GPU with `shader-f16`, else f32.
+    pub precision: Precision,
 }
 
 thread_local! {
@@ -90,7 +90,7 @@ pub fn cpu(reason: Option<String>) -> Backend {
             fallback_reason: reason,
             max_binding_bytes: None,
             software: false,
-            precision: "f32".into(),
+            precision: Precision::F32,
         },
     }
 }
@@ -178,7 +178,7 @@ async fn init_webgpu() -> Result<Backend, String> {
                     .min(limits.max_buffer_size),
             ),
             software,
-            precision: "f32".into(),
+            precision: Precision::F32,
         },
     })
 }

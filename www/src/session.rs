@@ -127,14 +127,13 @@ impl Session {
     }
 
     fn new(head: Head, tokenizer: BertTokenizer, device: Device, mut backend: BackendInfo) -> Self {
-        let precision = Precision::best_for(&device);
-        let half = match (&head, precision) {
-            (Head::MaskedLm(m), Precision::F16) => Some(with_precision(m.clone(), precision)),
+        let half = match (&head, Precision::best_for(&device)) {
+            (Head::MaskedLm(m), Precision::F16) => Some(with_precision(m.clone(), Precision::F16)),
             _ => None,
         };
         backend.precision = match half {
-            Some(_) => Precision::F16.name().into(),
-            None => Precision::F32.name().into(),
+            Some(_) => Precision::F16,
+            None => Precision::F32,
         };
         Self {
             head,
@@ -320,6 +319,7 @@ pub fn task_name(task: Task) -> &'static str {
 #[cfg(test)]
 mod tests {
     use bert_burn::BertConfig;
+    use bert_burn::model::precision::Precision;
 
     use super::{MAX_PARAMETER_BYTES, check_fits, parameter_count};
     use crate::backend::BackendInfo;
@@ -331,7 +331,7 @@ mod tests {
             fallback_reason: None,
             max_binding_bytes,
             software: false,
-            precision: "f32".into(),
+            precision: Precision::F32,
         }
     }
 

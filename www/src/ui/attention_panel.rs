@@ -94,8 +94,8 @@ fn render(app: &App, full: bool) {
         match all.get(layer * size..(layer + 1) * size) {
             Some(map) => {
                 let max = heatmap::draw(&app.el.heatmap, map, &big);
-                shown_map(app, map, max);
                 if full {
+                    shown_map(app, map, max);
                     table(app, map, &big);
                 }
             }
@@ -108,8 +108,8 @@ fn render(app: &App, full: bool) {
     } else {
         let map = heatmap::matrix(analysis, layer, head);
         let max = heatmap::draw(&app.el.heatmap, &map, &big);
-        shown_map(app, &map, max);
         if full {
+            shown_map(app, &map, max);
             table(app, &map, &big);
         }
         let which = head.map_or("mean of all heads".to_string(), |h| {

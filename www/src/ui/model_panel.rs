@@ -13,6 +13,7 @@ use crate::model_files::{self, Location};
 use crate::protocol::{Event as WorkerEvent, ModelInfo, Request, Source};
 use crate::session::task_name;
 use bert_burn::Task;
+use bert_burn::model::precision::Precision;
 
 /// Where a model came from, kept so it can be loaded again after a crash.
 #[derive(Clone)]
@@ -234,9 +235,9 @@ fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
     app.el
         .backend
         .set_class_name(&format!("badge {}", backend.kind));
-    let adapter = match backend.precision.as_str() {
-        "f16" => format!("{} · predictions in f16", backend.adapter),
-        _ => backend.adapter.clone(),
+    let adapter = match backend.precision {
+        Precision::F16 => format!("{} · predictions in f16", backend.adapter),
+        Precision::F32 => backend.adapter.clone(),
     };
     dom::set_text(&app.el.adapter, &adapter);
     // One short line; the technical reason (adapter names, wgpu's message) on demand.
