@@ -36,13 +36,16 @@ cargo test --release --locked -p bert-web --lib
 . scripts/setup-web.sh --test
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+# The tests' hooks into the page (crash the worker, lose the GPU, read its memory) are
+# the `testing` feature: the wasm tests and the e2e build turn it on; the shipped app
+# (scripts/serve.sh, a plain `trunk build`) has none of them.
 echo "== clippy on the browser crate (wasm32)"
-(cd www && cargo clippy --target wasm32-unknown-unknown --all-targets --locked -- -D warnings)
+(cd www && cargo clippy --target wasm32-unknown-unknown --all-targets --features testing --locked -- -D warnings)
 echo "== wasm tests in headless Chromium"
 # From www/: the test runner reads www/webdriver.json (Chromium flags) from there.
-(cd www && cargo test --locked --target wasm32-unknown-unknown --profile wasm-release --test web)
-echo "== build dist/ and test it end to end"
-trunk build --release
+(cd www && cargo test --locked --target wasm32-unknown-unknown --profile wasm-release --features testing --test web)
+echo "== build dist/ (with the test hooks) and test it end to end"
+trunk build --release --features testing
 node tests/e2e/app.mjs dist target/e2e
-echo "== soak: 1,000 predictions, 100 fill-alls, 10 fine-tuning runs in one page"
+echo "== soak: 1,000 predictions, 100 fill-alls, 20 fine-tuning runs in one page"
 node tests/e2e/soak.mjs dist

@@ -49,6 +49,10 @@ pub enum BertError {
     #[error("device error: {0}")]
     Device(String),
 
+    /// A training run that cannot go on (its loss is no longer a number, it has ended).
+    #[error("{0}")]
+    Training(String),
+
     #[error("{context}: {source}")]
     Io {
         context: String,

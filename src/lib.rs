@@ -3,7 +3,6 @@
 //! through wgpu (WebGPU in the browser).
 
 pub mod checkpoint;
-pub mod classifier;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -14,9 +13,8 @@ pub mod pipeline;
 pub mod tokenizer;
 pub mod train;
 
-pub use classifier::{Classifier, ClassifierPipeline};
 pub use config::{BertConfig, Task};
 pub use error::{BertError, Result};
 pub use model::BertForMaskedLM;
-pub use pipeline::Pipeline;
+pub use pipeline::{Head, Pipeline};
 pub use tokenizer::{BertTokenizer, Encoding};

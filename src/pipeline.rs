@@ -1,15 +1,66 @@
-//! A model with its tokenizer and device: what the CLI and the browser hold.
+//! A model with its tokenizer and device: what the CLI, the tests and the browser's worker
+//! hold. The model is the encoder with one of transformers' heads on top ([`Head`]): a
+//! masked-LM checkpoint, a published task checkpoint, or a classifier trained here.
 
+use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::checkpoint::{self, CheckpointFiles};
-use crate::config::BertConfig;
+use crate::checkpoint::{
+    self, CheckpointFiles, HeadWeights, load_sequence_classifier, load_token_classifier,
+};
+use crate::config::{BertConfig, Task};
 use crate::error::{BertError, Result};
-use crate::model::BertForMaskedLM;
+use crate::model::init::NamedTensor;
+use crate::model::{BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification};
 use crate::tokenizer::BertTokenizer;
 
+/// What sits on top of the encoder, as the checkpoint's `architectures` names it.
+#[derive(Debug)]
+pub enum Head {
+    MaskedLm(BertForMaskedLM),
+    Sequence(BertForSequenceClassification),
+    Token(BertForTokenClassification),
+}
+
+impl Head {
+    pub fn config(&self) -> &BertConfig {
+        match self {
+            Self::MaskedLm(m) => m.config(),
+            Self::Sequence(m) => m.config(),
+            Self::Token(m) => m.config(),
+        }
+    }
+
+    pub fn task(&self) -> Task {
+        match self {
+            Self::MaskedLm(_) => Task::MaskedLm,
+            Self::Sequence(_) => Task::Sequence,
+            Self::Token(_) => Task::Token,
+        }
+    }
+
+    /// Every weight under its Hugging Face name.
+    pub fn named_tensors(&self) -> Vec<NamedTensor> {
+        match self {
+            Self::MaskedLm(m) => m.named_tensors(),
+            Self::Sequence(m) => m.named_tensors(),
+            Self::Token(m) => m.named_tensors(),
+        }
+    }
+
+    /// Parameters of the model as built (a tied decoder counted once, as transformers does).
+    pub fn parameters(&self) -> u64 {
+        let n = match self {
+            Self::MaskedLm(m) => m.num_params(),
+            Self::Sequence(m) => m.num_params(),
+            Self::Token(m) => m.num_params(),
+        };
+        n as u64
+    }
+}
+
 pub struct Pipeline {
-    pub model: BertForMaskedLM,
+    pub head: Head,
     pub tokenizer: BertTokenizer,
     pub device: Device,
 }
@@ -74,7 +125,9 @@ pub fn tokenizer_for(config: &BertConfig, files: TokenizerFiles<'_>) -> Result<B
 }
 
 impl Pipeline {
-    /// Builds everything from the files' contents, checking that they belong together.
+    /// Builds everything from the files' contents, checking that they belong together:
+    /// the model its config names (`BertForMaskedLM`, `…SequenceClassification`,
+    /// `…TokenClassification`), its head's weights from the checkpoint.
     pub fn from_bytes(
         config_json: &str,
         weights: &[u8],
@@ -82,16 +135,21 @@ impl Pipeline {
         device: Device,
     ) -> Result<Self> {
         let config = BertConfig::from_json(config_json)?;
-        if config.task() != crate::config::Task::MaskedLm {
-            return Err(BertError::Config(format!(
-                "this is a {} checkpoint, not a masked-LM one: classify with it (`bert classify`) instead of filling masks",
-                config.architectures.first().map_or("task", String::as_str)
-            )));
-        }
         let tokenizer = tokenizer_for(&config, tokenizer)?;
-        let model = checkpoint::load_with_config(&config, weights, &device)?;
+        let from_file = HeadWeights::FromCheckpoint;
+        let head = match config.task() {
+            Task::MaskedLm => {
+                Head::MaskedLm(checkpoint::load_with_config(&config, weights, &device)?)
+            }
+            Task::Sequence => Head::Sequence(load_sequence_classifier(
+                &config, weights, &device, from_file,
+            )?),
+            Task::Token => {
+                Head::Token(load_token_classifier(&config, weights, &device, from_file)?)
+            }
+        };
         Ok(Self {
-            model,
+            head,
             tokenizer,
             device,
         })
@@ -111,5 +169,76 @@ impl Pipeline {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_dir(dir: &std::path::Path, device: Device) -> Result<Self> {
         Self::from_files(&CheckpointFiles::read_dir(dir)?, device)
+    }
+
+    /// A new sequence classifier for `labels` and its tokenizer, to be trained: its
+    /// encoder (and pooler, when there is one) from any BERT checkpoint's files, its head
+    /// initialised as transformers does.
+    pub fn new_sequence_classifier(
+        files: &CheckpointFiles,
+        labels: &[String],
+        device: &Device,
+    ) -> Result<(BertForSequenceClassification, BertTokenizer)> {
+        let base = BertConfig::from_json(files.config_json()?)?;
+        let config = base.with_labels(Task::Sequence, labels);
+        let tokenizer = tokenizer_for(&config, files.tokenizer()?)?;
+        let model = load_sequence_classifier(&config, files.weights()?, device, HeadWeights::New)?;
+        Ok((model, tokenizer))
+    }
+
+    /// The same tokenizer and device with another head (after training).
+    pub fn with_head(&self, head: Head) -> Self {
+        Self {
+            head,
+            tokenizer: self.tokenizer.clone(),
+            device: self.device.clone(),
+        }
+    }
+
+    pub fn config(&self) -> &BertConfig {
+        self.head.config()
+    }
+
+    pub fn task(&self) -> Task {
+        self.head.task()
+    }
+
+    /// The head's model as published or trained: `Sequence` or `Token`, or why this
+    /// checkpoint has no classification head.
+    pub fn check_classifier(&self) -> Result<()> {
+        match self.head {
+            Head::MaskedLm(_) => Err(BertError::Config(format!(
+                "this checkpoint has no classification head (architectures: {:?}); \
+                 train one from it with `bert finetune-classifier` (or the page's Classify panel)",
+                self.config().architectures
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The masked-LM model, or why this checkpoint cannot fill masks.
+    pub fn masked_lm(&self) -> Result<&BertForMaskedLM> {
+        match &self.head {
+            Head::MaskedLm(m) => Ok(m),
+            _ => Err(self.not_masked_lm()),
+        }
+    }
+
+    /// [`Self::masked_lm`], taken out of the pipeline.
+    pub fn into_masked_lm(self) -> Result<BertForMaskedLM> {
+        match self.head {
+            Head::MaskedLm(m) => Ok(m),
+            _ => Err(self.not_masked_lm()),
+        }
+    }
+
+    fn not_masked_lm(&self) -> BertError {
+        BertError::Config(format!(
+            "this is a {} checkpoint, not a masked-LM one: it has no masked-LM head to fill masks or fine-tune; classify with it instead",
+            self.config()
+                .architectures
+                .first()
+                .map_or("task", String::as_str)
+        ))
     }
 }

@@ -40,7 +40,7 @@ fn embedded_model_is_a_complete_f16_checkpoint() {
     assert_eq!(dtypes.into_iter().collect::<Vec<_>>(), ["F16"]);
 
     let p = Pipeline::load_dir(&dir, device::cpu()).unwrap();
-    let c = p.model.config();
+    let c = p.masked_lm().unwrap().config();
     assert_eq!(c.vocab_size, p.tokenizer.vocab_size());
     assert!(
         c.num_hidden_layers >= 4 && c.hidden_size >= 256,
@@ -79,8 +79,14 @@ fn embedded_model_predicts_what_transformers_predicts() {
             ids,
             "tokens of {text:?}"
         );
-        let masks =
-            pollster::block_on(fill_mask(&p.model, &enc, &p.tokenizer, 5, &p.device)).unwrap();
+        let masks = pollster::block_on(fill_mask(
+            p.masked_lm().unwrap(),
+            &enc,
+            &p.tokenizer,
+            5,
+            &p.device,
+        ))
+        .unwrap();
         let want = case["masks"].as_array().unwrap();
         assert_eq!(masks.len(), want.len());
         for (m, w) in masks.iter().zip(want) {

@@ -67,7 +67,8 @@ const IDS: [u32; 8] = [2, 400, 5, 900, 4, 1200, 17, 3];
 fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically() {
     for name in MODELS {
         let p = load(name);
-        let bytes = pollster::block_on(to_safetensors(&p.model, StoreDtype::F32)).unwrap();
+        let bytes =
+            pollster::block_on(to_safetensors(p.masked_lm().unwrap(), StoreDtype::F32)).unwrap();
         let file = SafetensorsFile::parse(&bytes).unwrap();
         let mut keys = file.names();
         keys.sort();
@@ -77,9 +78,10 @@ fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically()
             "{name}: saved keys differ from transformers' own"
         );
 
-        let reloaded = load_with_config(p.model.config(), &bytes, &device::cpu()).unwrap();
+        let reloaded =
+            load_with_config(p.masked_lm().unwrap().config(), &bytes, &device::cpu()).unwrap();
         assert_eq!(
-            logits_for(&p.model, &IDS),
+            logits_for(p.masked_lm().unwrap(), &IDS),
             logits_for(&reloaded, &IDS),
             "{name}: round trip changed logits"
         );
@@ -89,9 +91,9 @@ fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically()
 #[test]
 fn saves_in_half_precision() {
     let p = load("gelu-f32");
-    let f32_logits = logits_for(&p.model, &IDS);
+    let f32_logits = logits_for(p.masked_lm().unwrap(), &IDS);
     for (dtype, tol) in [(StoreDtype::F16, 0.05), (StoreDtype::BF16, 0.3)] {
-        let bytes = pollster::block_on(to_safetensors(&p.model, dtype)).unwrap();
+        let bytes = pollster::block_on(to_safetensors(p.masked_lm().unwrap(), dtype)).unwrap();
         let (header, _) = split(&bytes);
         let want = if dtype == StoreDtype::F16 {
             "F16"
@@ -103,7 +105,8 @@ fn saves_in_half_precision() {
             want
         );
         assert_eq!(header["__metadata__"]["format"], "pt");
-        let reloaded = load_with_config(p.model.config(), &bytes, &device::cpu()).unwrap();
+        let reloaded =
+            load_with_config(p.masked_lm().unwrap().config(), &bytes, &device::cpu()).unwrap();
         let d = max_abs_diff("half logits", &logits_for(&reloaded, &IDS), &f32_logits);
         assert!(d > 0.0 && d < tol, "{want}: rounding moved logits by {d}");
     }

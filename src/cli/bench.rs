@@ -74,7 +74,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         return bench_train(&args);
     }
     let p = open(&args.model, args.backend)?;
-    let cfg = p.model.config().clone();
+    let model = p.masked_lm()?;
+    let cfg = model.config().clone();
     cfg.check_sequence_length(args.seq, 1)?;
     // Deterministic ids in the vocabulary, away from the special tokens.
     let ids: Vec<u32> = (0..args.seq)
@@ -82,8 +83,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .collect();
     let types = vec![0u32; args.seq];
     let times = time_runs(args.warmup, args.iters, (), |()| {
-        let inputs = inference::make_inputs(&p.model, &[(&ids, &types)], 0, &p.device)?;
-        let out = p.model.forward(
+        let inputs = inference::make_inputs(model, &[(&ids, &types)], 0, &p.device)?;
+        let out = model.forward(
             inputs.input_ids,
             inputs.token_type_ids,
             inputs.attention_mask,
@@ -106,7 +107,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 fn bench_train(args: &BenchArgs) -> anyhow::Result<()> {
     let device = device::open(args.backend.into())?.autodiff();
     let p = Pipeline::load_dir(&args.model, device.clone())?;
-    let cfg = p.model.config().clone();
+    let cfg = p.config().clone();
     cfg.check_sequence_length(args.seq, 3)?;
     ensure!(args.batch > 0, "--batch must be positive");
     let masking = Masking::for_tokenizer(&p.tokenizer);
@@ -123,7 +124,7 @@ fn bench_train(args: &BenchArgs) -> anyhow::Result<()> {
         ..TrainConfig::default()
     })?;
     let pad = p.tokenizer.pad_id();
-    let times = time_runs(args.warmup, args.iters, p.model, |model| {
+    let times = time_runs(args.warmup, args.iters, p.into_masked_lm()?, |model| {
         let data = make_batch(&sequences, &masking, &mut rng);
         let (next, _) = pollster::block_on(trainer.step(model, &data, pad, &device))?;
         Ok(next)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bert_burn::inference::{classify_sequence, classify_tokens};
-use bert_burn::{Classifier, ClassifierPipeline, device};
+use bert_burn::{Head, Pipeline, device};
 use serde_json::json;
 
 use super::BackendArg;
@@ -26,11 +26,13 @@ pub struct ClassifyArgs {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<()> {
-    let p = ClassifierPipeline::load_dir(&args.model, device::open(args.backend.into())?)?;
+    let p = Pipeline::load_dir(&args.model, device::open(args.backend.into())?)?;
     let enc = p.tokenizer.encode(&args.text, args.pair.as_deref())?;
     let pad = p.tokenizer.pad_id();
-    match &p.model {
-        Classifier::Sequence(model) => {
+    match &p.head {
+        // Says that a masked-LM checkpoint has no classification head, and what to do.
+        Head::MaskedLm(_) => p.check_classifier()?,
+        Head::Sequence(model) => {
             let out = pollster::block_on(classify_sequence(model, &enc, pad, false, &p.device))?;
             if args.json {
                 println!(
@@ -43,7 +45,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        Classifier::Token(model) => {
+        Head::Token(model) => {
             let out = pollster::block_on(classify_tokens(model, &enc, pad, false, &p.device))?;
             if args.json {
                 println!(

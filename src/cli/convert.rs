@@ -22,8 +22,9 @@ pub struct ConvertArgs {
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
     let source = CheckpointFiles::read_dir(&args.model)?;
     let p = Pipeline::from_files(&source, device::cpu())?;
+    let model = p.masked_lm()?;
     let dtype = StoreDtype::from(args.dtype);
-    let files = pollster::block_on(CheckpointFiles::from_model(&p.model, dtype, &source))?;
+    let files = pollster::block_on(CheckpointFiles::from_model(model, dtype, &source))?;
     files.write_dir(&args.out)?;
     eprintln!(
         "saved {} in {}",

@@ -24,15 +24,16 @@ pub struct DumpArgs {
 
 pub fn run(args: DumpArgs) -> anyhow::Result<()> {
     let p = open(&args.model, args.backend)?;
+    let model = p.masked_lm()?;
     let enc = p.tokenizer.encode(&args.text, args.pair.as_deref())?;
     let host = pollster::block_on(inference::forward_host(
-        &p.model,
+        model,
         &enc.ids,
         &enc.type_ids,
         p.tokenizer.pad_id(),
         &p.device,
     ))?;
-    let cfg = p.model.config();
+    let cfg = model.config();
     let (t, h, v) = (enc.len(), cfg.hidden_size, cfg.vocab_size);
     let f32s = |xs: &[u32]| xs.iter().map(|&x| x as f32).collect::<Vec<_>>();
     let tensor =

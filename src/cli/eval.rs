@@ -35,19 +35,20 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let p = open(&args.model, args.backend)?;
+    let model = p.masked_lm()?;
     let files = corpus_files(&args.text)?;
     let options = EvalOptions {
         seed: args.seed,
         max_tokens: args.max_tokens,
         seq_len: args
             .seq
-            .unwrap_or(p.model.config().max_position_embeddings.min(128)),
+            .unwrap_or(model.config().max_position_embeddings.min(128)),
         batch_size: args.batch,
     };
     let start = Instant::now();
     let lines = InterleavedLines::new(files, false);
     let report = pollster::block_on(evaluate_mlm(
-        &p.model,
+        model,
         &p.tokenizer,
         lines,
         &options,

@@ -30,17 +30,12 @@ pub struct FillMaskArgs {
 
 pub fn run(args: FillMaskArgs) -> anyhow::Result<()> {
     let p = open(&args.model, args.backend)?;
+    let model = p.masked_lm()?;
     let enc = p.tokenizer.encode(&args.text, args.pair.as_deref())?;
-    let masks = pollster::block_on(fill_mask(
-        &p.model,
-        &enc,
-        &p.tokenizer,
-        args.top_k,
-        &p.device,
-    ))?;
+    let masks = pollster::block_on(fill_mask(model, &enc, &p.tokenizer, args.top_k, &p.device))?;
     let joint = if args.fill_all {
         Some(pollster::block_on(fill_iteratively(
-            &p.model,
+            model,
             &enc,
             &p.tokenizer,
             &p.device,

@@ -9,7 +9,7 @@ use anyhow::{Context, ensure};
 use bert_burn::checkpoint::{CheckpointFiles, StoreDtype};
 use bert_burn::train::classifier_run::{ClassifierOptions, ClassifierRun, hold_out};
 use bert_burn::train::classify::{LabelledExample, encode_examples, label_set, parse_labelled};
-use bert_burn::{ClassifierPipeline, device};
+use bert_burn::{Pipeline, device};
 
 use super::progress::Progress;
 use super::{BackendArg, read_to_string};
@@ -74,8 +74,7 @@ pub fn run(args: FinetuneClassifierArgs) -> anyhow::Result<()> {
     dev.seed(args.seed);
     let autodiff = dev.clone().autodiff();
     let source = CheckpointFiles::read_dir(&args.model)?;
-    let (model, tokenizer) =
-        ClassifierPipeline::new_sequence_classifier(&source, &labels, autodiff.clone())?;
+    let (model, tokenizer) = Pipeline::new_sequence_classifier(&source, &labels, &autodiff)?;
     let train = encode_examples(&train, &labels, &tokenizer)?;
     let held_out = encode_examples(&held_out, &labels, &tokenizer)
         .context("the held-out examples must use the training labels")?;

@@ -215,8 +215,11 @@ impl BertConfig {
         Ok(())
     }
 
-    /// Parameters of `BertForMaskedLM` with this configuration, in floating point: a config
-    /// can claim any size (that is how absurd ones are caught), and integers could overflow.
+    /// Parameters of the model this configuration builds, with the head its
+    /// `architectures` names, as transformers counts them (a masked-LM or token classifier
+    /// has no pooler; a tied decoder is the word embeddings). In floating point: a config
+    /// can claim any size (that is how absurd ones are caught), and integers could
+    /// overflow. `Head::parameters` counts a built model; the tests hold the two equal.
     pub fn parameter_count(&self) -> f64 {
         let [v, h, l, i, p, t] = [
             self.vocab_size,
@@ -228,9 +231,17 @@ impl BertConfig {
         ]
         .map(|x| x as f64);
         let embeddings = (v + p + t) * h + 2.0 * h;
-        let layer = 4.0 * (h * h + h) + 4.0 * h + 2.0 * h * i + i + h;
-        let untied_decoder = if self.tie_word_embeddings { 0.0 } else { v * h };
-        let head = h * h + 3.0 * h + v + untied_decoder;
+        // Attention (Q, K, V, output) and its LayerNorm, then the feed-forward pair and its LayerNorm.
+        let layer = 4.0 * (h * h + h) + 2.0 * h + (h * i + i) + (i * h + h) + 2.0 * h;
+        let labels = self.labels().map_or(0, |l| l.len()) as f64;
+        let head = match self.task() {
+            Task::MaskedLm => {
+                let untied_decoder = if self.tie_word_embeddings { 0.0 } else { v * h };
+                h * h + h + 2.0 * h + v + untied_decoder
+            }
+            Task::Sequence => (h * h + h) + (h * labels + labels),
+            Task::Token => h * labels + labels,
+        };
         embeddings + l * layer + head
     }
 
@@ -240,5 +251,33 @@ impl BertConfig {
 
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BertConfig;
+
+    #[test]
+    fn bert_base_has_its_published_parameter_count() {
+        // transformers' BertForMaskedLM of the default config, tied: 109,514,298.
+        assert_eq!(BertConfig::default().parameter_count(), 109_514_298.0);
+    }
+
+    #[test]
+    fn task_models_count_their_heads_as_transformers_does() {
+        // Measured with torch: BertForSequenceClassification (2 labels, with the pooler) and
+        // BertForTokenClassification (9 labels, no pooler) of the default config.
+        let sequence = BertConfig {
+            architectures: vec!["BertForSequenceClassification".into()],
+            ..BertConfig::default()
+        };
+        assert_eq!(sequence.parameter_count(), 109_483_778.0);
+        let token = BertConfig {
+            architectures: vec!["BertForTokenClassification".into()],
+            num_labels: Some(9),
+            ..BertConfig::default()
+        };
+        assert_eq!(token.parameter_count(), 108_898_569.0);
     }
 }

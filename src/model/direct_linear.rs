@@ -3,8 +3,8 @@
 //!
 //! Without cooperative-matrix units, Burn's matmul on wgpu is a tiled kernel that stages
 //! its operands through workgroup memory between barriers. On a software adapter every
-//! barrier is a switch between the emulated invocations, and a linear layer of the embedded
-//! model at 9 tokens took ~15 ms there (34 such matmuls were most of a forward pass). Here
+//! barrier is a switch between the emulated invocations, and such matmuls were most of a
+//! forward pass there (figures: BENCHMARKS.md, "Why the code is as it is"). Here
 //! each invocation computes a 4 × 4 block of outputs on its own, looping over the input
 //! width in vectors of four: no shared memory, no barrier — what a CPU runs well.
 //!

@@ -1,8 +1,8 @@
 //! The two layouts activations take, and the layers that care which one they get.
 //!
 //! Training keeps transformers' layout, tokens as rows (`[batch, seq, width]`), and Burn's own
-//! `x · W`: its backward pass was the faster one (native CPU, batch 8 × 64: 257 vs 300 ms a
-//! step). Inference runs the encoder with tokens as columns (`[batch, width, seq]`, see
+//! `x · W`: its backward pass was the faster one (BENCHMARKS.md, "Why the code is as it
+//! is"). Inference runs the encoder with tokens as columns (`[batch, width, seq]`, see
 //! `BertModel::forward`), where a linear layer is `Wᵀ · X + b`: the weight is the left operand,
 //! so the long dimension (the layer's width) is the one the matrix-multiply kernels tile,
 //! whatever the number of tokens, and the result is already in the layout the next step reads.
@@ -16,9 +16,9 @@ pub fn linear_rows(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
 }
 
 /// `Wᵀ · X + b` for `x` of `[batch, in, seq]` (tokens as columns) → `[batch, out, seq]`.
-/// The same numbers as [`linear_rows`], transposed. Measured in the browser (README): bert-base
-/// at 9 tokens on the wasm CPU backend 283 → 92 ms (Burn's gemm otherwise works through 9 rows
-/// in blocks of 8), and on WebGPU no copy kernel between layers.
+/// The same numbers as [`linear_rows`], transposed: on the wasm CPU backend Burn's gemm
+/// otherwise works through a few rows in blocks of 8 (BENCHMARKS.md, "Why the code is as
+/// it is"), and on WebGPU no copy kernel runs between layers.
 pub fn linear_columns(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     #[cfg(feature = "wgpu")]
     if super::direct_linear::applies_to(&x) {

@@ -11,6 +11,7 @@ pub mod classify;
 pub mod corpus;
 pub mod data;
 pub mod finetune;
+pub mod finetune_run;
 mod optimizer;
 pub mod wordpiece;
 

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::Preference;
 use crate::client::{ModelWorker, RequestError};
-use crate::protocol::{ModelInfo, Reply, Request, Source, to_js};
+use crate::protocol::{Input, ModelInfo, Reply, Request, Source, to_js};
 use bert_burn::inference::AnalyzeOptions;
 
 fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -98,7 +98,7 @@ impl BertModel {
     ) -> Result<JsValue, JsError> {
         let (reply, maps) = self
             .worker
-            .analyze_maps(&ids, &type_ids, plain(top_k))
+            .analyze_maps(Input::Ids { ids, type_ids }, plain(top_k))
             .await
             .map_err(fail)?;
         let Reply::Analysis { .. } = &reply else {
@@ -110,21 +110,16 @@ impl BertModel {
         Ok(value)
     }
 
-    /// Tokenizes and predicts every `[MASK]` in the text: `{tokens, masks}`.
+    /// Tokenizes and predicts every `[MASK]` in the text (one request): `{tokens, masks}`.
     pub async fn predict(
         &self,
         text: String,
         text_b: Option<String>,
         top_k: usize,
     ) -> Result<JsValue, JsError> {
-        let enc = self
+        let analyzed = self
             .worker
-            .tokenize(&text, text_b.as_deref())
-            .await
-            .map_err(fail)?;
-        let analysis = self
-            .worker
-            .analyze(&enc.ids, &enc.type_ids, plain(top_k))
+            .analyze(&text, text_b.as_deref(), plain(top_k))
             .await
             .map_err(fail)?;
         #[derive(Serialize)]
@@ -133,49 +128,8 @@ impl BertModel {
             masks: &'a [bert_burn::inference::MaskPredictions],
         }
         js(&Out {
-            tokens: &enc.tokens,
-            masks: &analysis.analysis.masks,
+            tokens: &analyzed.encoding.tokens,
+            masks: &analyzed.analysis.masks,
         })
-    }
-}
-
-/// Destroys the page's WebGPU device (as a driver reset would) so a test can check the
-/// recovery. Resolves to false when the page's model is not on WebGPU.
-#[wasm_bindgen(js_name = loseWebGpuDeviceForTesting)]
-pub async fn lose_webgpu_device_for_testing() -> Result<bool, JsError> {
-    let worker =
-        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
-    match worker
-        .ask(Request::LoseDeviceForTesting)
-        .await
-        .map_err(fail)?
-    {
-        Reply::Flag { value } => Ok(value),
-        _ => Err(JsError::new("the model's worker answered out of turn")),
-    }
-}
-
-/// What the page's model worker holds (`{wasm_heap_bytes, gpu_allocations,
-/// gpu_bytes_in_use, gpu_bytes_reserved}`), for soak tests and benchmarks.
-#[wasm_bindgen(js_name = modelWorkerMemory)]
-pub async fn model_worker_memory() -> Result<JsValue, JsError> {
-    let worker =
-        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
-    match worker.ask(Request::Memory).await.map_err(fail)? {
-        Reply::Memory(m) => js(&m),
-        _ => Err(JsError::new("the model's worker answered out of turn")),
-    }
-}
-
-/// Makes the page's model worker trap (as a bug or running out of memory would), so a
-/// test can check that the page recovers. Resolves once the worker is gone.
-#[wasm_bindgen(js_name = crashModelWorkerForTesting)]
-pub async fn crash_model_worker_for_testing() -> Result<bool, JsError> {
-    let worker =
-        crate::ui::page_worker().ok_or_else(|| JsError::new("the page has no model worker"))?;
-    match worker.ask(Request::CrashForTesting).await {
-        Err(RequestError::WorkerDied(_)) => Ok(true),
-        Err(e) => Err(fail(e)),
-        Ok(_) => Ok(false),
     }
 }

@@ -39,10 +39,33 @@ pub struct Backend {
     pub info: BackendInfo,
 }
 
+/// What runs the model: a WebGPU device, or Burn's CPU backend in wasm.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Webgpu,
+    Cpu,
+}
+
+impl BackendKind {
+    /// `webgpu` or `cpu`: what the page shows in `data-testid="backend"` (and the JSON names).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Webgpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BackendInfo {
-    /// `webgpu` or `cpu`: what the page shows in `data-testid="backend"`.
-    pub kind: String,
+    pub kind: BackendKind,
     /// The adapter (name, type, driver), or the CPU backend's name.
     pub adapter: String,
     /// Why the page is not on WebGPU, in words, when it is not.
@@ -67,6 +90,7 @@ thread_local! {
 
 /// Destroys the WebGPU device as a driver reset would, so tests can check that the page
 /// notices and carries on on the CPU. Returns whether there was a device to destroy.
+#[cfg(feature = "testing")]
 pub fn lose_webgpu_device() -> bool {
     WGPU_DEVICE.with(|d| d.borrow().as_ref().map(|device| device.destroy()).is_some())
 }
@@ -85,7 +109,7 @@ pub fn cpu(reason: Option<String>) -> Backend {
     Backend {
         device: bert_burn::device::cpu(),
         info: BackendInfo {
-            kind: "cpu".into(),
+            kind: BackendKind::Cpu,
             adapter: "Burn CPU backend (flex, WebAssembly)".into(),
             fallback_reason: reason,
             max_binding_bytes: None,
@@ -130,7 +154,7 @@ async fn webgpu() -> Result<Backend, String> {
 }
 
 fn navigator_has_gpu() -> bool {
-    crate::event_loop::navigator_gpu().is_some()
+    crate::global_scope::navigator_gpu().is_some()
 }
 
 async fn init_webgpu() -> Result<Backend, String> {
@@ -169,7 +193,7 @@ async fn init_webgpu() -> Result<Backend, String> {
     Ok(Backend {
         device,
         info: BackendInfo {
-            kind: "webgpu".into(),
+            kind: BackendKind::Webgpu,
             adapter,
             fallback_reason: None,
             max_binding_bytes: Some(
@@ -188,6 +212,8 @@ async fn init_webgpu() -> Result<Backend, String> {
 pub struct MemoryFigures {
     /// The WebAssembly memory's size; it grows in 64 KiB pages and never shrinks.
     pub wasm_heap_bytes: u64,
+    /// Bytes of that heap allocated and not freed ([`crate::heap`]): flat unless something leaks.
+    pub wasm_live_bytes: u64,
     /// Live allocations on the device (`None` on the CPU backend, which keeps no pools).
     pub gpu_allocations: Option<u64>,
     /// Bytes of those allocations.
@@ -208,6 +234,7 @@ pub fn wasm_heap_only() -> MemoryFigures {
         .unwrap_or(0);
     MemoryFigures {
         wasm_heap_bytes,
+        wasm_live_bytes: crate::heap::live_bytes(),
         ..MemoryFigures::default()
     }
 }
@@ -217,10 +244,10 @@ pub fn wasm_heap_only() -> MemoryFigures {
 pub fn memory(device: &Device) -> MemoryFigures {
     let pools = device.memory_pool_usage();
     MemoryFigures {
-        wasm_heap_bytes: wasm_heap_only().wasm_heap_bytes,
         gpu_allocations: pools.as_ref().map(|p| p.number_allocs),
         gpu_bytes_in_use: pools.as_ref().map(|p| p.bytes_in_use),
         gpu_bytes_reserved: pools.as_ref().map(|p| p.bytes_reserved),
+        ..wasm_heap_only()
     }
 }
 
@@ -230,7 +257,7 @@ pub fn memory(device: &Device) -> MemoryFigures {
 pub async fn lost_after_failure(wait_ms: i32) -> bool {
     let mut waited = 0;
     while !device_lost() && waited < wait_ms {
-        crate::event_loop::sleep_ms(50).await;
+        crate::global_scope::sleep_ms(50).await;
         waited += 50;
     }
     device_lost()

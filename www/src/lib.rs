@@ -7,23 +7,30 @@
 pub mod api;
 pub mod backend;
 pub mod client;
-pub mod event_loop;
-pub mod finetune;
+pub mod global_scope;
+pub mod heap;
 pub mod kernel_count;
 pub mod model_files;
 pub mod protocol;
 pub mod session;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod ui;
 pub mod worker;
 pub mod zip;
 
 use wasm_bindgen::prelude::*;
 
+/// Counts the heap's live bytes (what the soak test and the memory test hold flat).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
+
 /// Runs the module's static constructors (Burn's GPU runtime registers its IR dialects
 /// in them) once per instance. Calling `__wasm_call_ctors` from our own code also tells
 /// the linker that this module is not a run-once "command": otherwise it wraps *every*
-/// export in a call to all constructors, which cost ~60 ms per call from JavaScript
-/// (measured: each message to or from the worker, each promise callback).
+/// export in a call to all constructors, which made every message to or from the worker
+/// and every promise callback slow (BENCHMARKS.md, "Why the code is as it is").
 pub fn run_static_constructors() {
     #[cfg(target_arch = "wasm32")]
     {

@@ -9,13 +9,13 @@
 
 use bert_burn::inference::{AnalyzeOptions, FillStep, LabelScore, MaskPredictions, TokenLabel};
 use bert_burn::train::classifier_run::ClassifierOptions;
+use bert_burn::train::finetune_run::FineTuneOptions;
 use bert_burn::{Encoding, Task};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use wasm_bindgen::JsValue;
 
 use crate::backend::{BackendInfo, MemoryFigures, Preference};
-use crate::finetune::FineTuneOptions;
 use crate::model_files::Location;
 
 /// What the page asks of the worker.
@@ -35,24 +35,27 @@ pub enum Request {
         text_b: Option<String>,
     },
     /// Top-k for every `[MASK]` and every attention map in one forward pass. Replies
-    /// [`Reply::Analysis`] with the maps as a `Float32Array` payload.
+    /// [`Reply::Analysis`] (with the encoding when the input was text) and the maps as a
+    /// `Float32Array` payload.
     Analyze {
-        ids: Vec<u32>,
-        type_ids: Vec<u32>,
+        input: Input,
         /// Top-k, each layer's guess too, words only (no special token as a filler).
         options: AnalyzeOptions,
     },
-    /// One step of Fill all: the library's `fill_most_confident` on `ids`. Replies
-    /// [`Reply::Filled`].
-    FillNext { ids: Vec<u32>, type_ids: Vec<u32> },
+    /// One step of Fill all on the text: the library's `fill_most_confident`. Replies
+    /// [`Reply::Filled`] with the encoding the step ran on.
+    FillNext {
+        text: String,
+        text_b: Option<String>,
+    },
     /// MLM fine-tuning of the current model on `text`: an [`Event::Step`] per step,
     /// then [`Reply::FineTuned`].
     FineTune {
         text: String,
         options: FineTuneOptions,
     },
-    /// Ends a fine-tuning run (masked-LM or classifier) after the step under way.
-    StopFineTune,
+    /// Ends the training run under way (fine-tuning or a classifier) after its step.
+    StopRun,
     /// Trains a new sequence classifier from the current model on labelled lines
     /// (`label<TAB>text` or `label: text`), holding out every fifth: an
     /// [`Event::ClassifierStep`] per step, then [`Reply::ClassifierTrained`].
@@ -75,10 +78,61 @@ pub enum Request {
     Export,
     /// What the worker holds: its wasm heap and the device's pools. Replies [`Reply::Memory`].
     Memory,
-    /// Destroys the WebGPU device (as a driver reset would). Replies `Flag { value: false }` on the CPU.
+    /// Destroys the WebGPU device (as a driver reset would). Replies
+    /// [`Reply::DeviceDestroyed`] (`false` on the CPU).
+    #[cfg(feature = "testing")]
     LoseDeviceForTesting,
     /// Makes the worker trap, as a bug or running out of memory would.
+    #[cfg(feature = "testing")]
     CrashForTesting,
+}
+
+/// What a forward pass runs on.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Input {
+    /// Text as typed (and an optional second segment): the worker checks its length
+    /// ([`check_texts`]) and tokenizes it, so the page never handles ids.
+    Text {
+        text: String,
+        text_b: Option<String>,
+    },
+    /// Token ids, as the JavaScript API's `analyze(ids, typeIds, k)` takes them.
+    Ids { ids: Vec<u32>, type_ids: Vec<u32> },
+}
+
+/// The longest text (each segment) the worker takes: the model reads at most its
+/// `max_position_embeddings` tokens anyway; this keeps a pasted book from stalling it.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// The most text a training run takes (fine-tuning's lines, a classifier's labelled
+/// examples): every line is tokenized up front.
+pub const MAX_TRAINING_CHARS: usize = 2_000_000;
+
+/// Refuses `text` when it is longer than `limit` characters, naming it (`what`) and
+/// saying `why` the limit is there.
+fn check_length(text: &str, what: &str, limit: usize, why: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > limit {
+        return Err(format!(
+            "the {what} is {chars} characters long; the page takes up to {limit} ({why})"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks both segments of a text or pair against [`MAX_TEXT_CHARS`].
+pub fn check_texts(text: &str, text_b: Option<&str>) -> Result<(), String> {
+    let why = "the model reads only its first few hundred tokens";
+    check_length(text, "sentence", MAX_TEXT_CHARS, why)?;
+    text_b.map_or(Ok(()), |b| {
+        check_length(b, "second sentence", MAX_TEXT_CHARS, why)
+    })
+}
+
+/// Checks a training run's text (`what` it is) against [`MAX_TRAINING_CHARS`].
+pub fn check_training_text(text: &str, what: &str) -> Result<(), String> {
+    check_length(text, what, MAX_TRAINING_CHARS, "a few books")
 }
 
 /// Where a checkpoint's files come from.
@@ -100,10 +154,13 @@ pub enum Source {
 pub enum Reply {
     Loaded(ModelInfo),
     Tokens(Encoding),
-    /// The attention maps, `[layer][head][query][key]`, are the payload. `kernels`: GPU
-    /// kernels launched for it (0 on the CPU backend), `kernel_names` by kind ("name ×n");
-    /// `reads`: device-to-host reads.
+    /// The attention maps, `[layer][head][query][key]`, are the payload. `encoding`: the
+    /// tokens the pass ran on, when it was given text. `kernels`: GPU kernels launched for
+    /// it (0 on the CPU backend), `kernel_names` by kind ("name ×n"); `reads`:
+    /// device-to-host reads.
     Analysis {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoding: Option<Encoding>,
         masks: Vec<MaskPredictions>,
         layers: usize,
         heads: usize,
@@ -112,9 +169,11 @@ pub enum Reply {
         kernel_names: Vec<String>,
         reads: usize,
     },
-    /// The mask filled and its token; `None` when no mask was left.
+    /// The mask filled and its token (`None` when no mask was left), and the tokens of
+    /// the text it was filled in (the page writes the word at that token's characters).
     Filled {
         step: Option<FillStep>,
+        encoding: Encoding,
     },
     FineTuned(FineTuneSummary),
     ClassifierTrained(ClassifierSummary),
@@ -137,8 +196,10 @@ pub enum Reply {
         finetuned: bool,
     },
     Done,
-    Flag {
-        value: bool,
+    /// Whether [`Request::LoseDeviceForTesting`] found a WebGPU device to destroy.
+    #[cfg(feature = "testing")]
+    DeviceDestroyed {
+        destroyed: bool,
     },
     Memory(MemoryFigures),
 }

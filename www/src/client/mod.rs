@@ -14,10 +14,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Promise};
+use futures_channel::oneshot;
+use gloo_events::EventListener;
+use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker, WorkerOptions, WorkerType,
 };
@@ -58,16 +59,17 @@ impl std::fmt::Display for RequestError {
 
 type EventHandler = Rc<dyn Fn(Event)>;
 
+/// What the worker answers a request: the message (`Err` for an `error` one, or the
+/// reason the worker died).
+type Answer = Result<JsValue, JsValue>;
+
 struct Pending {
-    resolve: Function,
-    reject: Function,
+    answer: oneshot::Sender<Answer>,
     on_event: Option<EventHandler>,
 }
 
 /// Called once with what ended the worker.
 type DeathHandler = Rc<dyn Fn(String)>;
-/// A `message`/`error` listener on the worker.
-type Listener = Closure<dyn FnMut(JsValue)>;
 
 struct Inner {
     worker: Worker,
@@ -75,8 +77,8 @@ struct Inner {
     pending: RefCell<HashMap<u32, Pending>>,
     dead: RefCell<Option<String>>,
     on_death: RefCell<Option<DeathHandler>>,
-    /// The worker's listeners, alive as long as it is.
-    listeners: RefCell<Vec<Listener>>,
+    /// The worker's `message` and `error` listeners, removed when it ends.
+    listeners: RefCell<Vec<EventListener>>,
 }
 
 impl Drop for Inner {
@@ -93,7 +95,7 @@ impl Inner {
         self.worker.terminate();
         *self.dead.borrow_mut() = Some(message.clone());
         for (_, p) in self.pending.borrow_mut().drain() {
-            let _ = p.reject.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            let _ = p.answer.send(Err(JsValue::from_str(&message)));
         }
         let callback = self.on_death.borrow().clone();
         if let Some(callback) = callback {
@@ -125,11 +127,11 @@ impl Inner {
         let Some(pending) = self.pending.borrow_mut().remove(&id) else {
             return;
         };
-        if field(&data, "error").is_some() {
-            let _ = pending.reject.call1(&JsValue::NULL, &data);
-        } else {
-            let _ = pending.resolve.call1(&JsValue::NULL, &data);
-        }
+        let answer = match field(&data, "error") {
+            Some(_) => Err(data),
+            None => Ok(data),
+        };
+        let _ = pending.answer.send(answer);
     }
 }
 
@@ -177,15 +179,18 @@ impl ModelWorker {
         });
 
         // Until it says `ready`, messages and errors settle the start itself.
-        let (ready, settle) = promise_parts();
-        let settled = Rc::new(Cell::new(false));
+        let (ready, started) = oneshot::channel::<Result<(), String>>();
+        let ready = Rc::new(RefCell::new(Some(ready)));
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let (s, r) = (settled.clone(), settle.clone());
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = e.unchecked_into::<MessageEvent>().data();
-            if !s.get() && field(&data, "ready").is_some() {
-                s.set(true);
-                let _ = r.0.call0(&JsValue::NULL);
+        let r = ready.clone();
+        let on_message = EventListener::new(&inner.worker, "message", move |e| {
+            let Some(data) = e.dyn_ref::<MessageEvent>().map(MessageEvent::data) else {
+                return;
+            };
+            if field(&data, "ready").is_some()
+                && let Some(ready) = r.borrow_mut().take()
+            {
+                let _ = ready.send(Ok(()));
                 return;
             }
             if let Some(inner) = weak.upgrade() {
@@ -193,27 +198,19 @@ impl ModelWorker {
             }
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let (s, r) = (settled.clone(), settle);
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let on_error = EventListener::new(&inner.worker, "error", move |e| {
             let message = e
                 .dyn_ref::<ErrorEvent>()
                 .map(|e| e.message())
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "the worker stopped without a message".into());
-            if !s.get() {
-                s.set(true);
-                let _ = r.1.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            if let Some(ready) = ready.borrow_mut().take() {
+                let _ = ready.send(Err(message.clone()));
             }
             if let Some(inner) = weak.upgrade() {
                 inner.die(format!("the model's worker crashed ({message})"));
             }
         });
-        inner
-            .worker
-            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        inner
-            .worker
-            .set_onerror(Some(on_error.as_ref().unchecked_ref()));
         inner.listeners.borrow_mut().extend([on_message, on_error]);
         let boot = js_sys::Object::new();
         let _ = js_sys::Reflect::set(
@@ -228,10 +225,13 @@ impl ModelWorker {
                 js_message(&e)
             )
         })?;
-        let started = JsFuture::from(ready).await;
+        let started = started.await;
         let _ = Url::revoke_object_url(&blob_url);
-        started.map_err(|e| format!("the model's worker did not start: {}", js_message(&e)))?;
-        Ok(Self { inner })
+        match started {
+            Ok(Ok(())) => Ok(Self { inner }),
+            Ok(Err(e)) => Err(format!("the model's worker did not start: {e}")),
+            Err(_) => Err("the model's worker did not start".into()),
+        }
     }
 
     /// Runs `callback` (once) with what happened when the worker dies.
@@ -257,15 +257,11 @@ impl ModelWorker {
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id + 1);
         let value = to_js(request).map_err(RequestError::Failed)?;
-        let (promise, (resolve, reject)) = promise_parts();
-        self.inner.pending.borrow_mut().insert(
-            id,
-            Pending {
-                resolve,
-                reject,
-                on_event,
-            },
-        );
+        let (answer, answered) = oneshot::channel();
+        self.inner
+            .pending
+            .borrow_mut()
+            .insert(id, Pending { answer, on_event });
         let list: Array = transfer.iter().collect();
         if let Err(e) = self
             .inner
@@ -278,7 +274,11 @@ impl ModelWorker {
                 js_message(&e)
             )));
         }
-        match JsFuture::from(promise).await {
+        // A dropped sender (the worker gone with the request unanswered) reads as its death.
+        let answer = answered
+            .await
+            .unwrap_or_else(|_| Err(JsValue::from_str("the model's worker stopped")));
+        match answer {
             Ok(data) => {
                 let reply = field(&data, "reply")
                     .ok_or_else(|| RequestError::Failed("an empty reply".into()))?;
@@ -303,18 +303,6 @@ impl ModelWorker {
             .await
             .map(|(reply, _)| reply)
     }
-}
-
-/// A promise and its `(resolve, reject)` functions.
-fn promise_parts() -> (Promise, (Function, Function)) {
-    let parts = Rc::new(RefCell::new(None));
-    let p = parts.clone();
-    let promise = Promise::new(&mut |resolve, reject| *p.borrow_mut() = Some((resolve, reject)));
-    let parts = parts
-        .borrow_mut()
-        .take()
-        .expect("a Promise runs its executor at once");
-    (promise, parts)
 }
 
 /// The message of a JS error or value.

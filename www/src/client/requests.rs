@@ -8,7 +8,7 @@ use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::{ModelWorker, RequestError};
-use crate::protocol::{Event, ModelInfo, Reply, Request};
+use crate::protocol::{Event, Input, ModelInfo, Reply, Request};
 
 impl ModelWorker {
     pub async fn load(
@@ -42,18 +42,14 @@ impl ModelWorker {
         }
     }
 
-    /// Predictions and attention maps, the maps still as the `Float32Array` they came in.
+    /// Predictions and attention maps for `input`, the maps still as the `Float32Array`
+    /// they came in.
     pub async fn analyze_maps(
         &self,
-        ids: &[u32],
-        type_ids: &[u32],
+        input: Input,
         options: AnalyzeOptions,
     ) -> Result<(Reply, Float32Array), RequestError> {
-        let request = Request::Analyze {
-            ids: ids.to_vec(),
-            type_ids: type_ids.to_vec(),
-            options,
-        };
+        let request = Request::Analyze { input, options };
         let (reply, payload) = self.request(&request, None, &[], None).await?;
         let maps = payload
             .and_then(|p| p.dyn_into::<Float32Array>().ok())
@@ -63,16 +59,22 @@ impl ModelWorker {
         Ok((reply, maps))
     }
 
-    /// Predictions and attention maps (and what else `options` asks for).
+    /// The text's tokens, predictions and attention maps in one reply (and what else
+    /// `options` asks for).
     pub async fn analyze(
         &self,
-        ids: &[u32],
-        type_ids: &[u32],
+        text: &str,
+        text_b: Option<&str>,
         options: AnalyzeOptions,
     ) -> Result<Analyzed, RequestError> {
-        match self.analyze_maps(ids, type_ids, options).await? {
+        let input = Input::Text {
+            text: text.into(),
+            text_b: text_b.map(String::from),
+        };
+        match self.analyze_maps(input, options).await? {
             (
                 Reply::Analysis {
+                    encoding: Some(encoding),
                     masks,
                     layers,
                     heads,
@@ -83,6 +85,7 @@ impl ModelWorker {
                 },
                 maps,
             ) => Ok(Analyzed {
+                encoding,
                 analysis: Analysis {
                     masks,
                     layers,
@@ -97,18 +100,19 @@ impl ModelWorker {
         }
     }
 
-    /// One step of Fill all: the most confident mask of `ids` filled (`None`: no mask left).
+    /// One step of Fill all on the text: the most confident mask filled (`None`: no mask
+    /// left), and the tokens it was found among.
     pub async fn fill_next(
         &self,
-        ids: &[u32],
-        type_ids: &[u32],
-    ) -> Result<Option<FillStep>, RequestError> {
+        text: &str,
+        text_b: Option<&str>,
+    ) -> Result<(Option<FillStep>, Encoding), RequestError> {
         let request = Request::FillNext {
-            ids: ids.to_vec(),
-            type_ids: type_ids.to_vec(),
+            text: text.into(),
+            text_b: text_b.map(String::from),
         };
         match self.ask(request).await? {
-            Reply::Filled { step } => Ok(step),
+            Reply::Filled { step, encoding } => Ok((step, encoding)),
             other => Err(unexpected(&other)),
         }
     }
@@ -199,8 +203,9 @@ pub struct Classification {
     pub attentions: Vec<f32>,
 }
 
-/// A forward pass's results, and what it cost the device.
+/// A forward pass's results, the tokens it ran on, and what it cost the device.
 pub struct Analyzed {
+    pub encoding: Encoding,
     pub analysis: Analysis,
     /// GPU kernels launched (0 on the CPU backend).
     pub kernels: usize,

@@ -139,7 +139,7 @@ pub async fn fetch_model(
 }
 
 async fn open_cache() -> Option<Cache> {
-    let caches = crate::event_loop::caches()?;
+    let caches = crate::global_scope::caches()?;
     JsFuture::from(caches.open(CACHE_NAME))
         .await
         .ok()?
@@ -164,7 +164,7 @@ pub async fn fetch_bytes(url: &str, progress: Progress<'_>) -> Result<Vec<u8>, F
     {
         return Ok(bytes);
     }
-    let request = crate::event_loop::fetch(url).ok_or_else(|| FetchError::Network(url.into()))?;
+    let request = crate::global_scope::fetch(url).ok_or_else(|| FetchError::Network(url.into()))?;
     let response: Response = JsFuture::from(request)
         .await
         .map_err(|_| FetchError::Network(url.into()))?

@@ -1,15 +1,41 @@
 //! The attention panel: the chosen layer's and head's map (or the mean of the heads, or
 //! the attention rollout up to that layer), the layer's heads as thumbnails, hover to
-//! highlight a token's row and column; the model view of every map is `model_view.rs`.
+//! highlight a token's row and column; it also draws the model view of every map
+//! ([`model_view`]) and opens a map clicked there.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
-use web_sys::{Event, HtmlCanvasElement, MouseEvent};
+use web_sys::{Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 
 use bert_burn::inference::attention_rollout;
 
-use super::{App, AppRef, Shown, dom, heatmap, model_view};
+use super::app::{App, AppRef, LastPass};
+use super::{dom, heatmap, model_view};
 
-pub fn fill_selects(app: &App, layers: usize, heads: usize) {
+/// A new pass to show: the layer and head choices for its shape, the maps, the model view.
+pub fn show(app: &App, layers: usize, heads: usize) {
+    fill_selects(app, layers, heads);
+    draw(app);
+    draw_model_view(app);
+}
+
+/// Redraws the model view for the last pass (a draw under way stops).
+fn draw_model_view(app: &App) {
+    let cancel = Rc::new(Cell::new(false));
+    app.model_view_cancel.replace(cancel.clone()).set(true);
+    let pass = app.last_pass.borrow().clone();
+    match pass {
+        Some(pass) => {
+            let visible = visible_tokens(app, &pass.labels);
+            model_view::draw(app.el.model_view.clone(), pass, visible, cancel);
+        }
+        None => dom::clear(&app.el.model_view),
+    }
+}
+
+fn fill_selects(app: &App, layers: usize, heads: usize) {
     let (layer, head) = (&app.el.layer, &app.el.head);
     if layer.length() as usize != layers {
         dom::clear(layer);
@@ -47,20 +73,20 @@ fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
 }
 
 /// Visible rows/columns: all tokens, or all but `[CLS]`/`[SEP]` when hidden.
-pub fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
+fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
     let hide = app.el.hide_special.checked();
     (0..labels.len())
         .filter(|&i| !hide || !matches!(labels[i].as_str(), "[CLS]" | "[SEP]"))
         .collect()
 }
 
-fn view<'a>(shown: &'a Shown, visible: &'a [usize], hover: Option<usize>) -> heatmap::View<'a> {
+fn view<'a>(pass: &'a LastPass, visible: &'a [usize], hover: Option<usize>) -> heatmap::View<'a> {
     heatmap::View {
-        seq: shown.analysis.seq,
+        seq: pass.analysis.seq,
         visible,
-        labels: &shown.labels,
+        labels: &pass.labels,
         hover,
-        boundary: shown.boundary,
+        boundary: pass.boundary,
         with_labels: true,
     }
 }
@@ -72,17 +98,19 @@ pub fn draw(app: &App) {
 
 /// `full`: the table and thumbnails too; a hover changes only the big map's highlight.
 fn render(app: &App, full: bool) {
-    let shown = app.shown.borrow();
-    let Some(shown) = shown.as_ref() else { return };
-    let analysis = &shown.analysis;
+    let Some(pass) = app.last_pass.borrow().clone() else {
+        return;
+    };
+    let pass = &*pass;
+    let analysis = &pass.analysis;
     let (layer, head) = selected_layer_head(app);
     let layer = layer.min(analysis.layers.saturating_sub(1));
-    let visible = visible_tokens(app, &shown.labels);
-    let big = view(shown, &visible, app.hover.get());
+    let visible = visible_tokens(app, &pass.labels);
+    let big = view(pass, &visible, app.hover.get());
     let rollout = app.el.head.value() == ROLLOUT;
     let caption = if rollout {
         let size = analysis.seq * analysis.seq;
-        let all = shown.rollout.get_or_init(|| {
+        let all = pass.rollout.get_or_init(|| {
             attention_rollout(
                 &analysis.attentions,
                 analysis.layers,
@@ -173,19 +201,18 @@ fn shown_map(app: &App, map: &[f32], max: f32) {
 /// "query → key: value" for the cell under the pointer (or nothing off the map).
 fn show_value(app: &App, e: &MouseEvent) {
     let text = (|| {
-        let shown = app.shown.borrow();
-        let shown = shown.as_ref()?;
-        let visible = visible_tokens(app, &shown.labels);
-        let v = view(shown, &visible, None);
+        let pass = app.last_pass.borrow().clone()?;
+        let visible = visible_tokens(app, &pass.labels);
+        let v = view(&pass, &visible, None);
         let c = &app.el.heatmap;
         let rect = c.get_bounding_client_rect();
         let sx = c.width() as f64 / rect.width().max(1.0);
         let sy = c.height() as f64 / rect.height().max(1.0);
         let (q, k) = heatmap::cell_at(c, e.offset_x() as f64 * sx, e.offset_y() as f64 * sy, &v)?;
-        let value = *app.drawn_map.borrow().get(q * shown.analysis.seq + k)?;
+        let value = *app.drawn_map.borrow().get(q * pass.analysis.seq + k)?;
         Some(format!(
             "“{}” (row {q}) → “{}” (column {k}): {value:.3}",
-            shown.labels[q], shown.labels[k]
+            pass.labels[q], pass.labels[k]
         ))
     })();
     dom::set_text(&app.el.heatmap_value, text.as_deref().unwrap_or(""));
@@ -238,12 +265,11 @@ pub fn set_hover(app: &App, hover: Option<usize>) {
 
 /// The token under the pointer on the big map.
 fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
-    let shown = app.shown.borrow();
-    let shown = shown.as_ref()?;
-    let visible = visible_tokens(app, &shown.labels);
+    let pass = app.last_pass.borrow().clone()?;
+    let visible = visible_tokens(app, &pass.labels);
     let v = heatmap::View {
         hover: None,
-        ..view(shown, &visible, None)
+        ..view(&pass, &visible, None)
     };
     // The canvas may be scaled by CSS: map client pixels to canvas pixels.
     let c = &app.el.heatmap;
@@ -251,6 +277,17 @@ fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
     let sx = c.width() as f64 / rect.width().max(1.0);
     let sy = c.height() as f64 / rect.height().max(1.0);
     heatmap::token_at(c, e.offset_x() as f64 * sx, e.offset_y() as f64 * sy, &v)
+}
+
+/// Opens the model view's map under `e` in the large heatmap.
+fn open(app: &App, e: &web_sys::Event) {
+    let Some((layer, head)) = model_view::map_at(e) else {
+        return;
+    };
+    app.el.layer.set_value(&layer.to_string());
+    app.el.head.set_value(&head.to_string());
+    draw(app);
+    app.el.heatmap.scroll_into_view();
 }
 
 pub fn wire(app: &AppRef) {
@@ -267,8 +304,15 @@ pub fn wire(app: &AppRef) {
     dom::on::<Event>(&app.el.heatmap_table_box, "toggle", move |_| draw(&a));
     // Hiding [CLS]/[SEP] changes every map of the model view too.
     let a = app.clone();
-    dom::on::<Event>(&app.el.hide_special, "change", move |_| {
-        model_view::draw(&a)
+    dom::on::<Event>(&app.el.hide_special, "change", move |_| draw_model_view(&a));
+    let a = app.clone();
+    dom::on::<MouseEvent>(&app.el.model_view, "click", move |e| open(&a, &e));
+    let a = app.clone();
+    dom::on::<KeyboardEvent>(&app.el.model_view, "keydown", move |e| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            open(&a, &e);
+        }
     });
     let a = app.clone();
     dom::on::<MouseEvent>(&app.el.head_grid, "click", move |e| {

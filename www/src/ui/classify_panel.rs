@@ -2,23 +2,19 @@
 //! model's worker (Start / Stop, progress, live loss and held-out accuracy), then any
 //! sentence classified — every label's probability as a bar, a token checkpoint's labels
 //! as coloured chips — with what the `[CLS]` row attends to in each layer. A loaded task
-//! checkpoint is used as it is. The work happens in the worker; this panel draws it.
+//! checkpoint is used as it is. The work happens in the worker; this panel draws it
+//! ([`classify_view`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bert_burn::Task;
-use bert_burn::inference::{LabelScore, TokenLabel};
 use bert_burn::train::classifier_run::ClassifierOptions;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, KeyboardEvent};
+use web_sys::{Event, KeyboardEvent};
 
-use super::{App, AppRef, Phase, chart, dom, download, recover_from_lost_gpu, spawn};
-use crate::client::{Classification, RequestError};
+use super::app::{App, AppRef, Phase, settled, spawn};
+use super::{chart, classify_view, dom, download, stop_button};
+use crate::client::RequestError;
 use crate::protocol::{Event as WorkerEvent, Reply, Request};
-
-/// The most text the panel sends (the worker also refuses more than 5,000 examples).
-const MAX_EXAMPLES_CHARS: usize = 2_000_000;
 
 fn read_options(app: &App) -> Result<ClassifierOptions, String> {
     let steps = app.el.classify_steps.value();
@@ -37,131 +33,8 @@ fn read_options(app: &App) -> Result<ClassifierOptions, String> {
     Ok(options)
 }
 
-/// Mean over heads of the `[CLS]` row (query 0) of every layer: `[layer][key]`, from
-/// maps laid out `[layer][head][query][key]`.
-pub fn cls_attention(maps: &[f32], layers: usize, heads: usize, seq: usize) -> Vec<Vec<f32>> {
-    if maps.len() != layers * heads * seq * seq || heads == 0 {
-        return Vec::new();
-    }
-    (0..layers)
-        .map(|l| {
-            (0..seq)
-                .map(|k| {
-                    let sum: f32 = (0..heads)
-                        .map(|h| maps[((l * heads + h) * seq) * seq + k])
-                        .sum();
-                    sum / heads as f32
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// A colour per label, apart for neighbouring ids; `O` (outside any entity) is grey.
-pub fn label_colour(label: &str, id: usize) -> String {
-    if label == "O" {
-        return "hsl(0, 0%, 90%)".into();
-    }
-    format!("hsl({:.0}, 70%, 82%)", (id as f64 * 137.5) % 360.0)
-}
-
-fn set_style(e: &Element, property: &str, value: &str) {
-    // Through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
-    if let Some(e) = e.dyn_ref::<web_sys::HtmlElement>() {
-        let _ = e.style().set_property(property, value);
-    }
-}
-
-fn percent(p: f32) -> String {
-    format!("{:.1}%", (p * 100.0).clamp(0.0, 100.0))
-}
-
-/// Every label with its probability, most likely first, as bars.
-fn render_labels(container: &Element, labels: &[LabelScore]) {
-    for s in labels {
-        let row = dom::el("div", "prediction label-score", "");
-        dom::set_attr(&row, "data-testid", "classify-label");
-        dom::set_attr(&row, "data-label", &s.label);
-        dom::set_attr(&row, "data-probability", &format!("{:.6}", s.probability));
-        let bar = dom::el("span", "bar", "");
-        let fill = dom::el("span", "bar-fill", "");
-        set_style(&fill, "width", &percent(s.probability));
-        let _ = bar.append_child(&fill);
-        for part in [
-            dom::el("span", "prediction-token", &s.label),
-            bar,
-            dom::el("span", "prediction-prob", &percent(s.probability)),
-        ] {
-            let _ = row.append_child(&part);
-        }
-        let _ = container.append_child(&row);
-    }
-}
-
-/// Each token as a chip coloured by its label.
-fn render_token_labels(container: &Element, labels: &[TokenLabel]) {
-    let chips = dom::el("div", "tokens", "");
-    for t in labels {
-        let chip = dom::el("span", "token labelled", &t.token);
-        dom::set_attr(&chip, "data-testid", "classify-token");
-        dom::set_attr(&chip, "data-label", &t.label);
-        dom::set_attr(&chip, "data-probability", &format!("{:.6}", t.probability));
-        dom::set_attr(
-            &chip,
-            "title",
-            &format!("{} {}", t.label, percent(t.probability)),
-        );
-        set_style(&chip, "background", &label_colour(&t.label, t.id));
-        let tag = dom::el("small", "chip-label", &t.label);
-        let _ = chip.append_child(&tag);
-        let _ = chips.append_child(&chip);
-    }
-    let _ = container.append_child(&chips);
-}
-
-/// One row per layer: the tokens shaded by how much `[CLS]` attends to each (mean of the heads).
-fn render_cls_rows(container: &Element, c: &Classification) {
-    dom::clear(container);
-    for (layer, row) in cls_attention(&c.attentions, c.layers, c.heads, c.seq)
-        .iter()
-        .enumerate()
-    {
-        let line = dom::el("div", "cls-row", "");
-        dom::set_attr(&line, "data-layer", &layer.to_string());
-        let _ = line.append_child(&dom::el("span", "cls-layer", &format!("layer {layer}")));
-        let max = row.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
-        for (token, weight) in c.tokens.iter().zip(row) {
-            let chip = dom::el("span", "token", token);
-            dom::set_attr(&chip, "data-weight", &format!("{weight:.4}"));
-            dom::set_attr(&chip, "title", &format!("{token}: {}", percent(*weight)));
-            let alpha = (weight / max).clamp(0.0, 1.0);
-            set_style(
-                &chip,
-                "background",
-                &format!("rgba(47, 95, 208, {alpha:.2})"),
-            );
-            if alpha > 0.55 {
-                set_style(&chip, "color", "white");
-            }
-            let _ = line.append_child(&chip);
-        }
-        let _ = container.append_child(&line);
-    }
-}
-
-/// Draws a classification: the labels (or token chips) and the `[CLS]` rows.
-pub fn render(app: &App, c: &Classification) {
-    let result = &app.el.classify_result;
-    dom::clear(result);
-    match c.task {
-        Task::Token => render_token_labels(result, &c.token_labels),
-        _ => render_labels(result, &c.labels),
-    }
-    render_cls_rows(&app.el.classify_attention, c);
-}
-
 async fn classify(app: &AppRef) {
-    if !super::settled(app).await {
+    if !settled(app).await {
         return;
     }
     app.clear_error(&app.el.classify_error);
@@ -172,27 +45,16 @@ async fn classify(app: &AppRef) {
     if text.trim().is_empty() {
         return app.show_error_in(&app.el.classify_error, "type a sentence to classify");
     }
-    if text.chars().count() > super::text_panel::MAX_TEXT_CHARS {
-        return app.show_error_in(
-            &app.el.classify_error,
-            &format!(
-                "the sentence is over {} characters long",
-                super::text_panel::MAX_TEXT_CHARS
-            ),
-        );
-    }
     app.set_phase(Phase::Predicting);
     app.set_status("classifying");
     let result = worker.classify(&text, None).await;
     app.set_phase(Phase::Idle);
     match result {
         Ok(c) => {
-            render(app, &c);
+            classify_view::render(app, &c);
             app.set_status("ready");
         }
-        Err(RequestError::DeviceLost(e)) => recover_from_lost_gpu(app, &e).await,
-        Err(RequestError::WorkerDied(_)) => {}
-        Err(RequestError::Failed(e)) => app.show_error_in(&app.el.classify_error, &e),
+        Err(e) => app.fail(&app.el.classify_error, e),
     }
 }
 
@@ -223,7 +85,7 @@ fn show_accuracy(app: &App, accuracy: f64, held_out: Option<usize>) {
 }
 
 async fn train(app: &AppRef) {
-    if !super::settled(app).await {
+    if !settled(app).await {
         return;
     }
     app.clear_error(&app.el.classify_error);
@@ -237,13 +99,8 @@ async fn train(app: &AppRef) {
         Ok(o) => o,
         Err(e) => return app.show_error_in(&app.el.classify_error, &e),
     };
+    // Its length is the worker's to check (as every text limit).
     let examples = app.el.classify_examples.value();
-    let chars = examples.chars().count();
-    if chars > MAX_EXAMPLES_CHARS {
-        return app.show_error_in(&app.el.classify_error, &format!(
-            "the examples are {chars} characters long; the page takes up to {MAX_EXAMPLES_CHARS}"
-        ));
-    }
     app.set_phase(Phase::TrainingClassifier);
     app.set_status("training a classifier: preparing");
     let stats = &app.el.classify_stats;
@@ -317,14 +174,13 @@ async fn train(app: &AppRef) {
         ),
         Err(RequestError::DeviceLost(e)) => {
             dom::set_attr(stats, "data-finished", "lost");
-            recover_from_lost_gpu(app, &format!("training the classifier stopped: {e}")).await;
+            let message = format!("training the classifier stopped: {e}");
+            app.fail(&app.el.classify_error, RequestError::DeviceLost(message));
         }
         Err(e) => {
             dom::set_attr(stats, "data-finished", "error");
             dom::set_text(stats, e.message());
-            if !matches!(e, RequestError::WorkerDied(_)) {
-                app.show_error_in(&app.el.classify_error, e.message());
-            }
+            app.fail(&app.el.classify_error, e);
         }
     }
 }
@@ -334,7 +190,7 @@ pub fn wire(app: &AppRef) {
     dom::on::<Event>(&app.el.classify_start, "click", move |_| {
         spawn(&a, async |a| train(a).await)
     });
-    super::wire_stop(app, &app.el.classify_stop);
+    stop_button::wire(app, &app.el.classify_stop);
     let a = app.clone();
     dom::on::<Event>(&app.el.classify_button, "click", move |_| {
         spawn(&a, async |a| classify(a).await)
@@ -348,38 +204,13 @@ pub fn wire(app: &AppRef) {
     let a = app.clone();
     dom::on::<Event>(&app.el.classify_download, "click", move |_| {
         spawn(&a, async |a| {
-            download::save_checkpoint(a, &Request::ExportClassifier, &a.el.classify_stats).await
+            download::save_checkpoint(
+                a,
+                &Request::ExportClassifier,
+                &a.el.classify_stats,
+                &a.el.classify_error,
+            )
+            .await
         })
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{cls_attention, label_colour};
-
-    #[test]
-    fn the_cls_row_is_the_mean_of_the_heads_first_query_row() {
-        // 2 layers, 2 heads, 3 tokens: value = layer*100 + head*10 + query*3 + key.
-        let (layers, heads, seq) = (2, 2, 3);
-        let maps: Vec<f32> = (0..layers * heads * seq * seq)
-            .map(|i| {
-                let (l, h) = (i / (heads * seq * seq), (i / (seq * seq)) % heads);
-                let (q, k) = ((i / seq) % seq, i % seq);
-                (l * 100 + h * 10 + q * 3 + k) as f32
-            })
-            .collect();
-        let rows = cls_attention(&maps, layers, heads, seq);
-        assert_eq!(rows, vec![vec![5.0, 6.0, 7.0], vec![105.0, 106.0, 107.0]]);
-        // Maps of the wrong size give nothing rather than a wrong picture.
-        assert!(cls_attention(&maps[1..], layers, heads, seq).is_empty());
-    }
-
-    #[test]
-    fn labels_get_distinct_colours_and_o_is_neutral() {
-        assert_eq!(label_colour("O", 0), "hsl(0, 0%, 90%)");
-        let colours: Vec<String> = (0..9).map(|i| label_colour("B-PER", i)).collect();
-        for (i, a) in colours.iter().enumerate() {
-            assert!(!colours[i + 1..].contains(a), "{a} repeats");
-        }
-    }
 }

@@ -2,7 +2,6 @@
 //! goes in through `textContent`, never as HTML.
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
 
 pub fn document() -> Document {
@@ -21,13 +20,6 @@ pub fn by_testid(id: &str) -> Option<Element> {
         .query_selector(&format!("[data-testid=\"{id}\"]"))
         .ok()
         .flatten()
-}
-
-/// Like [`by_testid`], cast to the element type; the page's own markup guarantees both.
-pub fn testid<T: JsCast>(id: &str) -> T {
-    by_testid(id)
-        .and_then(|e| e.dyn_into::<T>().ok())
-        .unwrap_or_else(|| panic!("index.html lacks the element data-testid=\"{id}\""))
 }
 
 /// A new element with a class and text content.
@@ -60,16 +52,16 @@ pub fn set_hidden(e: &Element, hidden: bool) {
     }
 }
 
-/// Adds a listener that lives as long as the page.
+/// Adds a listener that lives as long as the page (its element does too).
 pub fn on<E: JsCast + 'static>(target: &Element, event: &str, handler: impl FnMut(E) + 'static) {
     let mut handler = handler;
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-        if let Ok(e) = e.dyn_into::<E>() {
+    let event = event.to_string();
+    gloo_events::EventListener::new(target, event, move |e| {
+        if let Ok(e) = e.clone().dyn_into::<E>() {
             handler(e);
         }
-    });
-    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure.forget();
+    })
+    .forget();
 }
 
 /// The element matching `selector` at or above the event's target (event delegation,

@@ -5,7 +5,8 @@ use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use super::{AppRef, Phase, dom};
+use super::app::{AppRef, Phase};
+use super::dom;
 use crate::protocol::Request;
 
 /// Saves `bytes` (a typed array or string) as a file through a temporary link.
@@ -35,15 +36,15 @@ fn save_file(name: &str, bytes: &JsValue, mime: &str) -> Result<(), String> {
 }
 
 /// Exports what `request` names (the model, or the classifier) as one `.zip` of its
-/// Hugging Face files and saves it; `note` says what was saved.
-pub async fn save_checkpoint(app: &AppRef, request: &Request, note: &Element) {
+/// Hugging Face files and saves it; `note` says what was saved, `errors` what failed.
+pub async fn save_checkpoint(app: &AppRef, request: &Request, note: &Element, errors: &Element) {
     let Some(worker) = app.worker().filter(|_| app.phase() == Phase::Idle) else {
         return app.show_error("load a model first");
     };
     app.set_status("preparing the download");
     let exported = match worker.export(request).await {
         Ok(x) => x,
-        Err(e) => return app.show_error(e.message()),
+        Err(e) => return app.fail(errors, e),
     };
     let (what, name) = match (request, exported.finetuned) {
         (Request::ExportClassifier, _) => ("classifier", "bert-classifier.zip"),
@@ -62,6 +63,6 @@ pub async fn save_checkpoint(app: &AppRef, request: &Request, note: &Element) {
                 ),
             );
         }
-        Err(e) => app.show_error(&e),
+        Err(e) => app.show_error_in(errors, &e),
     }
 }

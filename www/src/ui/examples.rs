@@ -2,7 +2,8 @@
 //! model (trained on old books), blanks it fills right — measured with `bert fill-mask
 //! --model assets` (top-1 in brackets); for any other model, everyday ones.
 
-use super::{AppRef, dom, spawn, text_panel};
+use super::app::{AppRef, spawn};
+use super::{dom, refresh, text_state};
 
 /// The embedded model's top-1 for each: know, head, door, night, able, pocket.
 const EMBEDDED: &[&str] = &[
@@ -46,11 +47,8 @@ pub fn wire(app: &AppRef) {
         else {
             return;
         };
-        a.el.text.set_value(&text);
-        a.el.text_b.set_value("");
-        spawn(&a, async |a| {
-            text_panel::retokenize(a).await;
-            text_panel::predict(a).await;
-        });
+        text_state::replace(&a, &text, "");
+        text_state::write_url(&a);
+        spawn(&a, async |a| refresh::now(a).await);
     });
 }

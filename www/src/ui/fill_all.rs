@@ -1,75 +1,71 @@
 //! Fill all: every mask filled, most confident first, one request per fill so each
 //! shows as it lands; the button stops it after the fill under way.
 
-use super::text_panel::{predict, retokenize_if_stale};
-use super::{AppRef, Phase, dom, recover_from_lost_gpu, text_edits, text_state};
-use crate::client::RequestError;
+use super::app::{AppRef, Phase, settled};
+use super::{dom, refresh, text_edits, text_state};
 
 /// Fills every mask, most confident first, re-running the model after each (the
-/// library's joint fill, one step per request so each fill shows as it lands).
+/// library's joint fill, one step per request: the worker takes the text as it is now
+/// and says which mask it filled with what, among the tokens it found).
 pub async fn fill_all(app: &AppRef) {
-    if !super::settled(app).await {
+    if !settled(app).await {
         return;
     }
-    // Claimed before the first await: another click waiting out the same refresh must not
+    // Claimed before the next await: another click waiting out the same refresh must not
     // start its own work meanwhile.
     app.set_phase(Phase::Filling);
     app.cancel_fill.set(false);
     app.clear_error(&app.el.text_error);
-    retokenize_if_stale(app).await;
     let Some(worker) = app.worker() else {
         return app.set_phase(Phase::Idle);
     };
-    let total = app.tokens.borrow().mask_positions().len();
-    if total == 0 {
-        app.set_phase(Phase::Idle);
-        return app.show_error_in(
-            &app.el.text_error,
-            "no [MASK] to fill: click a token (or type [MASK]) first",
-        );
-    }
     // Beside the button (the status line is for whatever happens next).
     let progress = |text: &str| {
         dom::set_text(&app.el.fill_progress, text);
         app.set_status(text);
     };
-    progress(&format!("filling: 0 of {total} masks"));
-    let mut done = 0;
+    let (mut done, mut total) = (0, None);
     loop {
         if app.cancel_fill.replace(false) {
             break;
         }
-        let (ids, type_ids) = {
-            let tokens = app.tokens.borrow();
-            (tokens.ids.clone(), tokens.type_ids.clone())
-        };
-        match worker.fill_next(&ids, &type_ids).await {
-            Ok(Some(step)) => {
-                // Written into the text (which is re-tokenized for the next step).
-                let fill = text_edits::fill_edit(&app.tokens.borrow(), step.position, &step.token);
-                let Some(fill) = fill else { break };
-                text_state::edit(app, vec![fill], true).await;
-                done += 1;
-                progress(&format!("filling: {done} of {total} masks"));
-            }
-            Ok(None) => break,
-            Err(RequestError::DeviceLost(e)) => {
-                app.set_phase(Phase::Idle);
-                return Box::pin(recover_from_lost_gpu(app, &e)).await;
-            }
+        let (a, b) = app.texts();
+        let (step, encoding) = match worker.fill_next(&a, b.as_deref()).await {
+            Ok(reply) => reply,
             Err(e) => {
                 app.set_phase(Phase::Idle);
-                return app.show_error_in(&app.el.text_error, e.message());
+                return app.fail(&app.el.text_error, e);
             }
+        };
+        let tokens = app.token_state(&encoding);
+        let total = *total.get_or_insert_with(|| tokens.mask_positions().len());
+        if total == 0 {
+            app.set_phase(Phase::Idle);
+            return app.show_error_in(
+                &app.el.text_error,
+                "no [MASK] to fill: click a token (or type [MASK]) first",
+            );
         }
+        if done == 0 {
+            progress(&format!("filling: 0 of {total} masks"));
+        }
+        // Written into the text; the chips follow it (the model runs once, at the end).
+        let Some(fill) = step.and_then(|s| text_edits::fill_edit(&tokens, s.position, &s.token))
+        else {
+            break;
+        };
+        text_state::edit(app, &[fill], true);
+        refresh::changed(app).await;
+        done += 1;
+        progress(&format!("filling: {done} of {total} masks"));
     }
+    let total = total.unwrap_or(0);
     let outcome = match done < total {
         true => format!("stopped filling after {done} of {total} masks"),
         false => format!("filled {total} masks"),
     };
     dom::set_text(&app.el.fill_progress, &outcome);
     app.set_phase(Phase::Idle);
-    // The fills' own refreshes are superseded by this one run on the filled text.
-    text_state::cancel_refresh(app);
-    predict(app).await;
+    // One pass on the filled text (the fills' own refreshes found the page busy).
+    refresh::now(app).await;
 }

@@ -8,13 +8,11 @@ use std::rc::Rc;
 use bert_burn::inference::{AnalyzeOptions, MaskPredictions};
 use web_sys::Event;
 
-use super::{App, AppRef, Phase, chart, dom, download, recover_from_lost_gpu, spawn, text_panel};
+use super::app::{App, AppRef, Phase, settled, spawn};
+use super::{chart, dom, download, refresh, stop_button, text_state};
 use crate::client::RequestError;
-use crate::finetune::FineTuneOptions;
 use crate::protocol::{Event as WorkerEvent, Reply, Request, StepReport};
-
-/// The most text the page fine-tunes on in one run (its lines are tokenized up front).
-const MAX_FINETUNE_CHARS: usize = 2_000_000;
+use bert_burn::train::finetune_run::FineTuneOptions;
 
 fn read_options(app: &App) -> Result<FineTuneOptions, String> {
     let number = |input: &web_sys::HtmlInputElement, what: &str| {
@@ -36,7 +34,7 @@ fn read_options(app: &App) -> Result<FineTuneOptions, String> {
         batch: number(&app.el.finetune_batch, "the batch")?,
         ..FineTuneOptions::default()
     };
-    options.validate()?;
+    options.validate().map_err(|e| e.to_string())?;
     Ok(options)
 }
 
@@ -63,26 +61,20 @@ fn render_compact(container: &web_sys::Element, masks: &[MaskPredictions]) {
     }
 }
 
+/// The model's guesses for the masks of the text on screen, for Before / After.
 async fn masks_now(app: &AppRef) -> Option<Vec<MaskPredictions>> {
     let worker = app.worker()?;
-    let tokens = app.tokens.borrow().clone();
-    if tokens.is_empty() {
+    let (text, text_b) = app.texts();
+    if text.trim().is_empty() {
         return None;
     }
-    let top_k = text_panel::top_k(app).ok()?;
-    worker
-        .analyze(
-            &tokens.ids,
-            &tokens.type_ids,
-            AnalyzeOptions {
-                top_k,
-                by_layer: false,
-                words_only: true,
-            },
-        )
-        .await
-        .ok()
-        .map(|a| a.analysis.masks)
+    let options = AnalyzeOptions {
+        top_k: text_state::top_k(app).ok()?,
+        by_layer: false,
+        words_only: true,
+    };
+    let analyzed = worker.analyze(&text, text_b.as_deref(), options).await;
+    analyzed.ok().map(|a| a.analysis.masks)
 }
 
 /// The median of `values`, `None` when there are none.
@@ -118,7 +110,7 @@ fn show_step(app: &App, r: &StepReport, losses: &[f32]) {
 }
 
 async fn run(app: &AppRef) {
-    if !super::settled(app).await {
+    if !settled(app).await {
         return;
     }
     app.clear_error(&app.el.finetune_error);
@@ -129,15 +121,9 @@ async fn run(app: &AppRef) {
         Ok(o) => o,
         Err(e) => return app.show_error_in(&app.el.finetune_error, &e),
     };
+    // Its length is the worker's to check (as every text limit).
     let text = app.el.finetune_text.value();
-    let chars = text.chars().count();
-    if chars > MAX_FINETUNE_CHARS {
-        return app.show_error_in(&app.el.finetune_error, &format!(
-            "the text to fine-tune on is {chars} characters long; the page takes up to {MAX_FINETUNE_CHARS} (a few books)"
-        ));
-    }
     app.set_phase(Phase::FineTuning);
-    text_panel::retokenize_if_stale(app).await;
     if let Some(before) = masks_now(app).await {
         render_compact(&app.el.predictions_before, &before);
     }
@@ -216,7 +202,7 @@ async fn run(app: &AppRef) {
                 render_compact(&app.el.predictions_after, &after);
             }
             app.set_status("ready");
-            text_panel::predict(app).await;
+            refresh::now(app).await;
         }
         Ok(other) => app.show_error_in(
             &app.el.finetune_error,
@@ -228,14 +214,13 @@ async fn run(app: &AppRef) {
             dom::set_text(stats, &message);
             dom::set_attr(stats, "data-finished", "lost");
             app.finetuned.set(false);
-            recover_from_lost_gpu(app, &format!("fine-tuning stopped: {message}")).await;
+            let message = format!("fine-tuning stopped: {message}");
+            app.fail(&app.el.finetune_error, RequestError::DeviceLost(message));
         }
         Err(e) => {
             dom::set_attr(stats, "data-finished", "error");
             dom::set_text(stats, e.message());
-            if !matches!(e, RequestError::WorkerDied(_)) {
-                app.show_error_in(&app.el.finetune_error, e.message());
-            }
+            app.fail(&app.el.finetune_error, e);
         }
     }
 }
@@ -245,7 +230,7 @@ async fn reset(app: &AppRef) {
         return;
     };
     if let Err(e) = worker.ask(Request::Reset).await {
-        return app.show_error_in(&app.el.finetune_error, e.message());
+        return app.fail(&app.el.finetune_error, e);
     }
     app.finetuned.set(false);
     for e in [
@@ -257,7 +242,7 @@ async fn reset(app: &AppRef) {
     }
     app.el.finetune_progress.set_value(0.0);
     chart::draw_losses(&app.el.loss_chart, &[], 1);
-    text_panel::predict(app).await;
+    refresh::now(app).await;
 }
 
 pub fn wire(app: &AppRef) {
@@ -265,7 +250,7 @@ pub fn wire(app: &AppRef) {
     dom::on::<Event>(&app.el.finetune_start, "click", move |_| {
         spawn(&a, async |a| run(a).await)
     });
-    super::wire_stop(app, &app.el.finetune_stop);
+    stop_button::wire(app, &app.el.finetune_stop);
     let a = app.clone();
     dom::on::<Event>(&app.el.finetune_reset, "click", move |_| {
         spawn(&a, async |a| reset(a).await)
@@ -273,7 +258,13 @@ pub fn wire(app: &AppRef) {
     let a = app.clone();
     dom::on::<Event>(&app.el.download, "click", move |_| {
         spawn(&a, async |a| {
-            download::save_checkpoint(a, &Request::Export, &a.el.finetune_stats).await
+            download::save_checkpoint(
+                a,
+                &Request::Export,
+                &a.el.finetune_stats,
+                &a.el.finetune_error,
+            )
+            .await
         })
     });
 }

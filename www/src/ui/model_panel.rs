@@ -1,34 +1,79 @@
 //! The model panel: the embedded model at start-up, a Hub id or URL, local files;
-//! download progress, the backend badge and what the model is.
+//! download progress, the backend badge and what the model is. It owns the model's
+//! worker: starting one, and after a crash or a lost GPU, a new one with the last good
+//! model ([`recover`]).
+
+use std::rc::Rc;
 
 use js_sys::Array;
 use web_sys::{DragEvent, Event, KeyboardEvent};
 
-use super::{
-    App, AppRef, EMBEDDED_MODEL, Phase, dom, examples, param, preference, spawn, text_panel,
-    worker_or_start,
-};
-use crate::client::RequestError;
+use super::app::{App, AppRef, LoadSource, Phase, param, spawn};
+use super::{EMBEDDED_MODEL, dom, examples, refresh};
+use crate::backend::Preference;
+use crate::client::{ModelWorker, RequestError};
 use crate::model_files::{self, Location};
 use crate::protocol::{Event as WorkerEvent, ModelInfo, Request, Source};
 use crate::session::task_name;
 use bert_burn::Task;
 use bert_burn::model::precision::Precision;
 
-/// Where a model came from, kept so it can be loaded again after a crash.
-#[derive(Clone)]
-pub enum LoadSource {
-    Location(Location),
-    /// The user's files (`File`s are references: keeping them costs nothing).
-    Files(Vec<web_sys::File>),
+fn describe(source: &LoadSource) -> String {
+    match source {
+        LoadSource::Location(l) => l.describe(),
+        LoadSource::Files(_) => "local files".into(),
+    }
 }
 
-impl LoadSource {
-    fn describe(&self) -> String {
-        match self {
-            Self::Location(l) => l.describe(),
-            Self::Files(_) => "local files".into(),
+/// The backend the page asks for (`?backend=`).
+fn preference() -> Preference {
+    Preference::parse(&param("backend").unwrap_or_default())
+}
+
+/// The running worker, or a new one (watched: if it dies, the page recovers).
+async fn worker_or_start(app: &AppRef) -> Result<ModelWorker, String> {
+    if let Some(w) = app.worker().filter(|w| !w.is_dead()) {
+        return Ok(w);
+    }
+    let worker = ModelWorker::start().await?;
+    let weak = Rc::downgrade(app);
+    worker.on_death(move |message| {
+        if let Some(app) = weak.upgrade() {
+            spawn(&app, async move |app| recover(app, &message, None).await);
         }
+    });
+    #[cfg(feature = "testing")]
+    crate::testing::register_page_worker(&worker);
+    app.set_worker(Some(worker.clone()));
+    Ok(worker)
+}
+
+/// After the worker died (`message` says how) or lost its GPU (`cpu_reason`): a new
+/// worker loads the last good model again; the text and masks stay as they are.
+pub async fn recover(app: &AppRef, message: &str, cpu_reason: Option<String>) {
+    if app.phase() == Phase::Recovering {
+        return;
+    }
+    let lost_tuning = app.finetuned.replace(false) | app.classifier_trained.replace(false);
+    app.set_phase(Phase::Recovering);
+    // Dropping the last handle ends the old worker (if it is not gone already).
+    app.set_worker(None);
+    let note = if lost_tuning {
+        " (the weights trained in this tab were lost with it)"
+    } else {
+        ""
+    };
+    let source = app.last_good.borrow().clone();
+    let text = match &source {
+        Some(_) => format!("{message}{note}; a new worker is loading the model again"),
+        None => format!("{message}; load a model to continue"),
+    };
+    dom::set_text(&app.el.worker_notice, &text);
+    dom::set_hidden(&app.el.worker_notice, false);
+    app.show_error(&text);
+    match source {
+        Some(source) => Box::pin(load(app, source, true, cpu_reason)).await,
+        None => app.set_phase(Phase::NoModel),
     }
 }
 
@@ -133,7 +178,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
     if !recovering {
         app.set_phase(Phase::Loading);
     }
-    app.set_status(&format!("loading {}", source.describe()));
+    app.set_status(&format!("loading {}", describe(&source)));
     let started = dom::now_ms();
     let worker = match worker_or_start(app).await {
         Ok(w) => w,
@@ -160,7 +205,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
         backend: preference(),
         cpu_reason,
     };
-    let weak = std::rc::Rc::downgrade(app);
+    let weak = Rc::downgrade(app);
     let on_event = move |event: WorkerEvent| {
         let Some(app) = weak.upgrade() else { return };
         match event {
@@ -182,13 +227,14 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
             *app.info.borrow_mut() = Some(info);
             *app.last_good.borrow_mut() = Some(source);
             app.finetuned.set(false);
-            app.runs.set(0);
-            *app.shown.borrow_mut() = None;
+            app.refresh.runs.set(0);
+            *app.last_pass.borrow_mut() = None;
             app.set_phase(Phase::Idle);
-            if !keep_tokens || app.tokens.borrow().is_empty() {
-                app.tokens_stale.set(true);
+            // Another model's tokenizer: the chips are drawn again (after a crash, the same
+            // model's chips stay as they are).
+            if !keep_tokens {
+                *app.tokens_text.borrow_mut() = Default::default();
             }
-            text_panel::retokenize_if_stale(app).await;
             app.set_status("ready");
             // Milliseconds from navigation to a usable model, for benchmarks.
             dom::set_attr(
@@ -196,7 +242,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
                 "data-ready-ms",
                 &format!("{:.0}", dom::now_ms()),
             );
-            text_panel::predict(app).await;
+            refresh::now(app).await;
         }
         Err(RequestError::WorkerDied(e)) if recovering => {
             // No loop of crashes: the user decides what to load next.
@@ -210,7 +256,7 @@ pub async fn load(app: &AppRef, source: LoadSource, keep_tokens: bool, cpu_reaso
         Err(RequestError::WorkerDied(_)) => {}
         Err(RequestError::DeviceLost(e)) => {
             app.set_phase(before);
-            Box::pin(super::recover_from_lost_gpu(app, &e)).await;
+            Box::pin(recover(app, &e, Some(lost_reason()))).await;
         }
         Err(RequestError::Failed(e)) => {
             app.set_phase(if app.info.borrow().is_some() {
@@ -231,10 +277,10 @@ pub fn lost_reason() -> String {
 
 fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
     let backend = &info.backend;
-    dom::set_text(&app.el.backend, &backend.kind);
+    dom::set_text(&app.el.backend, backend.kind.name());
     app.el
         .backend
-        .set_class_name(&format!("badge {}", backend.kind));
+        .set_class_name(&format!("badge {}", backend.kind.name()));
     let adapter = match backend.precision {
         Precision::F16 => format!("{} · predictions in f16", backend.adapter),
         Precision::F32 => backend.adapter.clone(),

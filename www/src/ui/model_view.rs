@@ -1,34 +1,40 @@
-//! The model view (as bertviz's): every layer × head attention map at once, small,
-//! one row per layer; a click opens that map in the large heatmap. Drawn a layer at a
+//! The model view (as bertviz's): every layer × head attention map at once, small, one
+//! row per layer. A pure view of a pass: it draws into its container and knows nothing
+//! of the page (a click on a map is the attention panel's to handle). Drawn a layer at a
 //! time with the event loop given back in between, so a bert-base-sized view (144 maps)
 //! never holds up the page.
 
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlCanvasElement, MouseEvent};
+use std::cell::Cell;
+use std::rc::Rc;
 
-use super::{AppRef, attention_panel, dom, heatmap, spawn};
-use crate::event_loop::sleep_ms;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlCanvasElement};
+
+use super::app::LastPass;
+use super::{dom, heatmap};
+use crate::global_scope::sleep_ms;
 
 /// Smallest side of a map in pixels (a short input's cells are enlarged to it).
 const MIN_SIDE: usize = 48;
 
-/// Redraws the view for the maps on screen; a newer draw supersedes one under way.
-pub fn draw(app: &AppRef) {
-    let generation = app.model_view_generation.get() + 1;
-    app.model_view_generation.set(generation);
-    spawn(app, async move |app| {
-        let container = &app.el.model_view;
-        dom::clear(container);
-        let Some((layers, heads)) = app
-            .shown
-            .borrow()
-            .as_ref()
-            .map(|s| (s.analysis.layers, s.analysis.heads))
-        else {
-            return;
+/// Draws every map of `pass` into `container`, showing the tokens `visible`; stops
+/// (leaving what it drew) once `cancel` is set. Returns at once: the layers are drawn
+/// in later tasks.
+pub fn draw(container: Element, pass: Rc<LastPass>, visible: Vec<usize>, cancel: Rc<Cell<bool>>) {
+    dom::clear(&container);
+    wasm_bindgen_futures::spawn_local(async move {
+        let analysis = &pass.analysis;
+        let side = visible.len().max(MIN_SIDE) as u32;
+        let view = heatmap::View {
+            seq: analysis.seq,
+            visible: &visible,
+            labels: &pass.labels,
+            hover: None,
+            boundary: pass.boundary,
+            with_labels: false,
         };
-        for layer in 0..layers {
-            if app.model_view_generation.get() != generation {
+        for layer in 0..analysis.layers {
+            if cancel.get() {
                 return;
             }
             let row = dom::el("div", "model-row", "");
@@ -37,37 +43,19 @@ pub fn draw(app: &AppRef) {
                 "model-row-label",
                 &format!("L{}", layer + 1),
             ));
-            {
-                let shown = app.shown.borrow();
-                let Some(shown) = shown.as_ref() else { return };
-                let visible = attention_panel::visible_tokens(app, &shown.labels);
-                let side = visible.len().max(MIN_SIDE) as u32;
-                let view = heatmap::View {
-                    seq: shown.analysis.seq,
-                    visible: &visible,
-                    labels: &shown.labels,
-                    hover: None,
-                    boundary: shown.boundary,
-                    with_labels: false,
-                };
-                for head in 0..heads {
-                    let c: HtmlCanvasElement = dom::el("canvas", "model-map", "").unchecked_into();
-                    c.set_width(side);
-                    c.set_height(side);
-                    dom::set_attr(&c, "data-layer", &layer.to_string());
-                    dom::set_attr(&c, "data-head", &head.to_string());
-                    let label = format!("layer {}, head {}: click to enlarge", layer + 1, head + 1);
-                    dom::set_attr(&c, "title", &label);
-                    dom::set_attr(&c, "aria-label", &label);
-                    dom::set_attr(&c, "role", "button");
-                    dom::set_attr(&c, "tabindex", "0");
-                    heatmap::draw(
-                        &c,
-                        &heatmap::matrix(&shown.analysis, layer, Some(head)),
-                        &view,
-                    );
-                    let _ = row.append_child(&c);
-                }
+            for head in 0..analysis.heads {
+                let c: HtmlCanvasElement = dom::el("canvas", "model-map", "").unchecked_into();
+                c.set_width(side);
+                c.set_height(side);
+                dom::set_attr(&c, "data-layer", &layer.to_string());
+                dom::set_attr(&c, "data-head", &head.to_string());
+                let label = format!("layer {}, head {}: click to enlarge", layer + 1, head + 1);
+                dom::set_attr(&c, "title", &label);
+                dom::set_attr(&c, "aria-label", &label);
+                dom::set_attr(&c, "role", "button");
+                dom::set_attr(&c, "tabindex", "0");
+                heatmap::draw(&c, &heatmap::matrix(analysis, layer, Some(head)), &view);
+                let _ = row.append_child(&c);
             }
             let _ = container.append_child(&row);
             // The next layer in a later task: typing and scrolling go on meanwhile.
@@ -76,30 +64,11 @@ pub fn draw(app: &AppRef) {
     });
 }
 
-fn open(app: &AppRef, e: &web_sys::Event) {
-    let Some(map) = dom::closest(e, "canvas[data-layer]") else {
-        return;
-    };
-    let (Some(layer), Some(head)) = (
-        dom::data_usize(&map, "data-layer"),
-        dom::data_usize(&map, "data-head"),
-    ) else {
-        return;
-    };
-    app.el.layer.set_value(&layer.to_string());
-    app.el.head.set_value(&head.to_string());
-    attention_panel::draw(app);
-    app.el.heatmap.scroll_into_view();
-}
-
-pub fn wire(app: &AppRef) {
-    let a = app.clone();
-    dom::on::<MouseEvent>(&app.el.model_view, "click", move |e| open(&a, &e));
-    let a = app.clone();
-    dom::on::<web_sys::KeyboardEvent>(&app.el.model_view, "keydown", move |e| {
-        if e.key() == "Enter" || e.key() == " " {
-            e.prevent_default();
-            open(&a, &e);
-        }
-    });
+/// The map (layer, head) an event on the view landed on.
+pub fn map_at(e: &web_sys::Event) -> Option<(usize, usize)> {
+    let map = dom::closest(e, "canvas[data-layer]")?;
+    Some((
+        dom::data_usize(&map, "data-layer")?,
+        dom::data_usize(&map, "data-head")?,
+    ))
 }

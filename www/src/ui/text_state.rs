@@ -1,18 +1,31 @@
 //! The text boxes are the state: chip clicks, fills and Fill all edit the text
-//! ([`text_edits`]), typing is followed, and every change re-tokenizes and schedules a
-//! refresh of the predictions and attention (debounced; until it lands they are marked
-//! stale). The text, the second segment and top-k live in the URL, so a link reproduces
-//! the view.
+//! ([`text_edits`]), typing is followed, and what masks replaced and where words were
+//! filled in follow the text (spans). The text, the second segment and top-k live in the
+//! URL, so a link reproduces the view. After any change, the caller hands the text to
+//! the refresh loop (`refresh::changed`).
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::app::{App, param};
 use super::text_edits::{self, TextEdit};
-use super::{App, AppRef, dom, param, spawn, text_panel, tokens};
-use crate::event_loop::sleep_ms;
+use super::tokens;
 
-/// Quiet time after the last change before the model runs again.
-const REFRESH_AFTER_MS: u32 = 250;
+/// The most candidates shown per mask (the input's `max`).
+pub const MAX_TOP_K: usize = 50;
+
+/// The top-k box, or a message saying what it must be: `abc`, `0`, `-5` and `1e9` are
+/// refused, never replaced by something else.
+pub fn top_k(app: &App) -> Result<usize, String> {
+    let text = app.el.top_k.value();
+    match text.trim().parse::<usize>() {
+        Ok(k) if (1..=MAX_TOP_K).contains(&k) => Ok(k),
+        _ => Err(format!(
+            "top-k must be a whole number from 1 to {MAX_TOP_K} (it is \"{}\")",
+            text.trim()
+        )),
+    }
+}
 
 fn boxes(app: &App) -> [String; 2] {
     [app.el.text.value(), app.el.text_b.value()]
@@ -26,10 +39,10 @@ fn set_box(app: &App, segment: usize, text: &str) {
 }
 
 /// Applies `edits` to the text boxes (`filled`: words from predictions, else masks and
-/// restores), keeps the remembered spans in step, then re-tokenizes and refreshes.
-pub async fn edit(app: &AppRef, edits: Vec<TextEdit>, filled: bool) {
+/// restores) and keeps the remembered spans in step. Whether anything changed.
+pub fn edit(app: &App, edits: &[TextEdit], filled: bool) -> bool {
     if edits.is_empty() {
-        return;
+        return false;
     }
     let old = boxes(app);
     let originals: Vec<String> = edits
@@ -42,7 +55,7 @@ pub async fn edit(app: &AppRef, edits: Vec<TextEdit>, filled: bool) {
                 .collect()
         })
         .collect();
-    let mut spans = app.spans.take();
+    let mut spans = std::mem::take(&mut app.text.borrow_mut().spans);
     for (segment, old) in old.iter().enumerate() {
         let mine: Vec<&TextEdit> = edits.iter().filter(|e| e.segment == segment).collect();
         if mine.is_empty() {
@@ -52,69 +65,44 @@ pub async fn edit(app: &AppRef, edits: Vec<TextEdit>, filled: bool) {
         spans = text_edits::follow(spans, segment, old, &new);
         set_box(app, segment, &new);
     }
-    spans.extend(text_edits::spans_of(&edits, &originals, filled));
-    *app.spans.borrow_mut() = spans;
-    *app.texts.borrow_mut() = boxes(app);
-    changed(app).await;
+    spans.extend(text_edits::spans_of(edits, &originals, filled));
+    let mut memory = app.text.borrow_mut();
+    memory.spans = spans;
+    memory.boxes = boxes(app);
+    true
 }
 
-/// The user typed: the spans follow the text, then as after any change.
-pub async fn typed(app: &AppRef) {
+/// The user typed: the spans follow the text.
+pub fn typed(app: &App) {
     let new = boxes(app);
-    let old = app.texts.replace(new.clone());
-    let mut spans = app.spans.take();
+    let mut memory = app.text.borrow_mut();
+    let old = std::mem::replace(&mut memory.boxes, new.clone());
+    let mut spans = std::mem::take(&mut memory.spans);
     for segment in 0..2 {
         spans = text_edits::follow(spans, segment, &old[segment], &new[segment]);
     }
-    *app.spans.borrow_mut() = spans;
-    changed(app).await;
+    memory.spans = spans;
 }
 
-async fn changed(app: &AppRef) {
-    // The user acted on the text: an error about the old one no longer stands.
-    app.clear_error(&app.el.text_error);
-    write_url(app);
-    text_panel::retokenize(app).await;
-    schedule_refresh(app);
+/// New text in both boxes (an example): nothing of the old text's edits applies.
+pub fn replace(app: &App, text: &str, text_b: &str) {
+    app.el.text.set_value(text);
+    app.el.text_b.set_value(text_b);
+    let mut memory = app.text.borrow_mut();
+    memory.spans.clear();
+    memory.boxes = boxes(app);
 }
 
 /// Marks every token that lies in a filled-in word (the chips' green).
 pub fn mark_filled(app: &App, state: &mut tokens::TokenState) {
-    let spans = app.spans.borrow();
+    let memory = app.text.borrow();
     for i in 0..state.len() {
-        state.filled[i] = text_edits::is_filled(state, &spans, i);
-    }
-}
-
-/// Runs the model again once the text has been quiet for a moment; a newer change
-/// supersedes this one. Until then the views are marked as not yet belonging to the text.
-pub fn schedule_refresh(app: &AppRef) {
-    let generation = app.refresh_generation.get() + 1;
-    app.refresh_generation.set(generation);
-    set_stale(app, true);
-    spawn(app, async move |app| {
-        sleep_ms(REFRESH_AFTER_MS).await;
-        if app.refresh_generation.get() == generation {
-            text_panel::predict(app).await;
-        }
-    });
-}
-
-/// Drops a refresh still waiting (the caller runs the model itself).
-pub fn cancel_refresh(app: &App) {
-    app.refresh_generation.set(app.refresh_generation.get() + 1);
-}
-
-/// Shows whether the predictions and attention belong to the text on screen.
-pub fn set_stale(app: &App, stale: bool) {
-    for e in [&app.el.predictions, &app.el.attention_views] {
-        let _ = e.class_list().toggle_with_force("stale", stale);
-        dom::set_attr(e, "data-stale", if stale { "true" } else { "false" });
+        state.filled[i] = text_edits::is_filled(state, &memory.spans, i);
     }
 }
 
 /// `?text=…&text_b=…&k=…` (the model and backend parameters kept), without a reload.
-fn write_url(app: &App) {
+pub fn write_url(app: &App) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -149,13 +137,5 @@ pub fn read_url(app: &App) {
     if let Some(k) = param("k") {
         app.el.top_k.set_value(&k);
     }
-    *app.texts.borrow_mut() = boxes(app);
-}
-
-/// Top-k changed: the same text, refreshed.
-pub fn top_k_changed(app: &AppRef) {
-    write_url(app);
-    if text_panel::top_k(app).is_ok() {
-        schedule_refresh(app);
-    }
+    app.text.borrow_mut().boxes = boxes(app);
 }

@@ -4,17 +4,18 @@
 
 use std::rc::Rc;
 
-use bert_burn::Classifier;
 use bert_burn::checkpoint::{HeadWeights, load_sequence_classifier};
 use bert_burn::train::classifier_run::{ClassifierOptions, ClassifierRun, hold_out};
 use bert_burn::train::classify::{encode_examples, label_set, parse_labelled};
-use bert_burn::{BertError, Task};
+use bert_burn::{BertError, Head, Task};
 use js_sys::Float32Array;
 
 use super::{Answer, STATE, STOP, current, failure_after, one_run, post_event};
-use crate::event_loop::{now_ms, sleep_ms};
-use crate::protocol::{ClassifierStepReport, ClassifierSummary, Event, Failure, Reply};
-use crate::session::{Head, Session};
+use crate::global_scope::{now_ms, sleep_ms};
+use crate::protocol::{
+    ClassifierStepReport, ClassifierSummary, Event, Failure, Reply, check_training_text,
+};
+use crate::session::Session;
 
 /// More labelled lines than anyone pastes into a page; the CLI takes large sets.
 pub const MAX_EXAMPLES: usize = 5_000;
@@ -44,6 +45,7 @@ pub(super) async fn train(
     examples: &str,
     options: &ClassifierOptions,
 ) -> Result<ClassifierSummary, Failure> {
+    check_training_text(examples, "examples").map_err(Failure::new)?;
     let session = current()?;
     one_run(run(id, &session, examples, options)).await
 }
@@ -63,7 +65,7 @@ async fn run(
     }
     let (train, held_out) = hold_out(examples, HOLD_OUT_EVERY).map_err(input)?;
     let labels = label_set(&train).map_err(input)?;
-    let tokenizer = &session.tokenizer;
+    let tokenizer = &session.pipeline.tokenizer;
     let train = encode_examples(&train, &labels, tokenizer).map_err(input)?;
     let held_out = encode_examples(&held_out, &labels, tokenizer).map_err(input)?;
     let (train_examples, held) = (train.len(), held_out.len());
@@ -72,8 +74,8 @@ async fn run(
     // loaded), its pooler and classifier initialised as transformers does.
     let weights = session.weights().await.map_err(Failure::new)?;
     let config = session.config().with_labels(Task::Sequence, &labels);
-    session.device.seed(options.seed);
-    let autodiff = session.device.clone().autodiff();
+    session.device().seed(options.seed);
+    let autodiff = session.device().clone().autodiff();
     let model =
         load_sequence_classifier(&config, &weights, &autodiff, HeadWeights::New).map_err(input)?;
     drop(weights);
@@ -134,7 +136,7 @@ async fn run(
     if steps_done > 0
         && let Some(model) = run.into_model()
     {
-        let trained = session.with_head(Head::Classifier(Classifier::Sequence(model)));
+        let trained = session.with_head(Head::Sequence(model));
         STATE.with(|s| s.borrow_mut().classifier = Some(Rc::new(trained)));
     }
     Ok(ClassifierSummary {
@@ -151,7 +153,7 @@ async fn run(
 
 pub(super) async fn classify(text: &str, text_b: Option<&str>) -> Answer {
     let session = classifier()?;
-    let encoding = session.tokenize(text, text_b).map_err(Failure::new)?;
+    let encoding = super::tokenize(&session, text, text_b)?;
     let classified = match session.classify(&encoding).await {
         Ok(c) => c,
         Err(e) => return Err(failure_after(&session, e).await),

@@ -10,10 +10,10 @@ use wasm_bindgen::prelude::*;
 
 use super::{STATE, post_event};
 use crate::backend;
-use crate::event_loop::now_ms;
+use crate::global_scope::now_ms;
 use crate::model_files::{self, ModelFiles};
 use crate::protocol::{Event, Failure, ModelInfo, Source, field};
-use crate::session::{Session, parameter_count};
+use crate::session::Session;
 
 pub(super) async fn load(
     id: u32,
@@ -45,7 +45,7 @@ pub(super) async fn load(
         heads: c.num_attention_heads,
         vocab_size: c.vocab_size,
         max_positions: c.max_position_embeddings,
-        parameters: parameter_count(c),
+        parameters: session.pipeline.head.parameters(),
         config: serde_json::to_value(c).unwrap_or_default(),
         backend: session.backend.clone(),
         mask_id: session.mask_id(),

@@ -11,6 +11,7 @@ mod train;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo_events::EventListener;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -19,8 +20,11 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::backend;
 use crate::kernel_count::KernelCount;
-use crate::protocol::{Event, Failure, Reply, Request, envelope, field, from_js, to_js};
+use crate::protocol::{
+    Event, Failure, Input, Reply, Request, check_texts, envelope, field, from_js, to_js,
+};
 use crate::session::Session;
+use bert_burn::Encoding;
 use bert_burn::checkpoint::CheckpointFiles;
 use bert_burn::inference::{AnalyzeOptions, FillStep};
 
@@ -54,7 +58,7 @@ async fn one_run<T>(run: impl Future<Output = Result<T, Failure>>) -> Result<T, 
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
-    /// Set by [`Request::StopFineTune`], read before each step.
+    /// Set by [`Request::StopRun`], read before each step.
     static STOP: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -91,8 +95,11 @@ pub fn worker_main() {
         console_error_panic_hook::hook(info);
         post_fatal(&format!("the model's worker panicked: {info}"));
     }));
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
-        let data = e.data();
+    // Both listeners live as long as the worker.
+    EventListener::new(&scope(), "message", |e| {
+        let Some(data) = e.dyn_ref::<MessageEvent>().map(MessageEvent::data) else {
+            return;
+        };
         let Some(id) = field(&data, "id")
             .and_then(|v| v.as_f64())
             .map(|v| v as u32)
@@ -105,22 +112,19 @@ pub fn worker_main() {
             Some(Err(e)) => answer(id, Err(Failure::new(e))),
             None => answer(id, Err(Failure::new("a message without a request"))),
         }
-    });
-    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_rejection = Closure::<dyn FnMut(web_sys::PromiseRejectionEvent)>::new(
-        |e: web_sys::PromiseRejectionEvent| {
-            post_fatal(&format!(
-                "the model's worker failed: {}",
-                crate::client::js_message(&e.reason())
-            ));
-        },
-    );
-    let _ = scope().add_event_listener_with_callback(
-        "unhandledrejection",
-        on_rejection.as_ref().unchecked_ref(),
-    );
-    on_rejection.forget();
+    })
+    .forget();
+    EventListener::new(&scope(), "unhandledrejection", |e| {
+        let reason = e
+            .dyn_ref::<web_sys::PromiseRejectionEvent>()
+            .map(|e| e.reason())
+            .unwrap_or_default();
+        post_fatal(&format!(
+            "the model's worker failed: {}",
+            crate::client::js_message(&reason)
+        ));
+    })
+    .forget();
     let ready = Object::new();
     let _ = Reflect::set(&ready, &"ready".into(), &true.into());
     post(&ready, &[]);
@@ -153,20 +157,16 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
             .await
             .and_then(|i| plain(Reply::Loaded(i))),
         Request::Tokenize { text, text_b } => current()
-            .and_then(|s| s.tokenize(&text, text_b.as_deref()).map_err(Failure::new))
+            .and_then(|s| tokenize(&s, &text, text_b.as_deref()))
             .and_then(|e| plain(Reply::Tokens(e))),
-        Request::Analyze {
-            ids,
-            type_ids,
-            options,
-        } => analyze(&ids, &type_ids, options).await,
-        Request::FillNext { ids, type_ids } => fill_next(&ids, &type_ids)
+        Request::Analyze { input, options } => analyze(input, options).await,
+        Request::FillNext { text, text_b } => fill_next(&text, text_b.as_deref())
             .await
-            .and_then(|step| plain(Reply::Filled { step })),
+            .and_then(|(step, encoding)| plain(Reply::Filled { step, encoding })),
         Request::FineTune { text, options } => train::fine_tune(id, &text, &options)
             .await
             .and_then(|s| plain(Reply::FineTuned(s))),
-        Request::StopFineTune => {
+        Request::StopRun => {
             STOP.with(|s| s.set(true));
             plain(Reply::Done)
         }
@@ -184,12 +184,14 @@ async fn handle(id: u32, request: Request, payload: Option<JsValue>) {
             Err(e) => Err(e),
         },
         Request::Memory => plain(Reply::Memory(match current() {
-            Ok(session) => backend::memory(&session.device),
+            Ok(session) => backend::memory(session.device()),
             Err(_) => backend::wasm_heap_only(),
         })),
-        Request::LoseDeviceForTesting => plain(Reply::Flag {
-            value: backend::lose_webgpu_device(),
+        #[cfg(feature = "testing")]
+        Request::LoseDeviceForTesting => plain(Reply::DeviceDestroyed {
+            destroyed: backend::lose_webgpu_device(),
         }),
+        #[cfg(feature = "testing")]
         Request::CrashForTesting => {
             // A trap, as a bug or a failed allocation ends a wasm instance: no panic hook.
             #[cfg(target_arch = "wasm32")]
@@ -210,17 +212,32 @@ fn current() -> Result<Rc<Session>, Failure> {
 /// A failed device read on `session`'s backend: a lost WebGPU device (reported a moment
 /// after the read fails, so this waits for it) or not. The CPU backend has no device to lose.
 async fn failure_after(session: &Session, message: String) -> Failure {
-    let device_lost = session.backend.kind == "webgpu" && backend::lost_after_failure(1000).await;
+    let device_lost = session.backend.kind == backend::BackendKind::Webgpu
+        && backend::lost_after_failure(1000).await;
     Failure {
         message,
         device_lost,
     }
 }
 
-async fn analyze(ids: &[u32], type_ids: &[u32], options: AnalyzeOptions) -> Answer {
+/// The text's tokens, once its length is checked: what every request that takes text
+/// goes through, so no caller (page or JavaScript API) gets past the limits.
+fn tokenize(session: &Session, text: &str, text_b: Option<&str>) -> Result<Encoding, Failure> {
+    check_texts(text, text_b).map_err(Failure::new)?;
+    session.tokenize(text, text_b).map_err(Failure::new)
+}
+
+async fn analyze(input: Input, options: AnalyzeOptions) -> Answer {
     let session = current()?;
+    let (ids, type_ids, encoding) = match input {
+        Input::Text { text, text_b } => {
+            let e = tokenize(&session, &text, text_b.as_deref())?;
+            (e.ids.clone(), e.type_ids.clone(), Some(e))
+        }
+        Input::Ids { ids, type_ids } => (ids, type_ids, None),
+    };
     let count = KernelCount::start();
-    let result = session.analyze_with(ids, type_ids, options).await;
+    let result = session.analyze(&ids, &type_ids, options).await;
     let (kernels, kernel_names) = count.finish();
     let analysis = match result {
         Ok(a) => a,
@@ -238,6 +255,7 @@ async fn analyze(ids: &[u32], type_ids: &[u32], options: AnalyzeOptions) -> Answ
     let maps = Float32Array::from(&analysis.attentions[..]);
     let buffer = maps.buffer().into();
     let reply = Reply::Analysis {
+        encoding,
         masks: analysis.masks,
         layers: analysis.layers,
         heads: analysis.heads,
@@ -262,10 +280,14 @@ fn reset() -> Result<(), Failure> {
     })
 }
 
-async fn fill_next(ids: &[u32], type_ids: &[u32]) -> Result<Option<FillStep>, Failure> {
+async fn fill_next(
+    text: &str,
+    text_b: Option<&str>,
+) -> Result<(Option<FillStep>, Encoding), Failure> {
     let session = current()?;
-    match session.fill_next(ids, type_ids).await {
-        Ok(step) => Ok(step),
+    let encoding = tokenize(&session, text, text_b)?;
+    match session.fill_next(&encoding.ids, &encoding.type_ids).await {
+        Ok(step) => Ok((step, encoding)),
         Err(e) => Err(failure_after(&session, e).await),
     }
 }

@@ -3,18 +3,21 @@
 
 use std::rc::Rc;
 
+use bert_burn::Head;
+use bert_burn::train::finetune_run::{FineTuneOptions, FineTuneRun};
+
 use super::{STATE, STOP, current, failure_after, one_run, post_event};
 use crate::backend;
-use crate::event_loop::{now_ms, sleep_ms};
-use crate::finetune::FineTuner;
-use crate::protocol::{Event, Failure, FineTuneSummary, StepReport};
-use crate::session::{Head, Session};
+use crate::global_scope::{now_ms, sleep_ms};
+use crate::protocol::{Event, Failure, FineTuneSummary, StepReport, check_training_text};
+use crate::session::Session;
 
 pub(super) async fn fine_tune(
     id: u32,
     text: &str,
-    options: &crate::finetune::FineTuneOptions,
+    options: &FineTuneOptions,
 ) -> Result<FineTuneSummary, Failure> {
+    check_training_text(text, "text to fine-tune on").map_err(Failure::new)?;
     let session = current()?;
     one_run(run_steps(id, &session, text, options)).await
 }
@@ -23,11 +26,11 @@ async fn run_steps(
     id: u32,
     session: &Rc<Session>,
     text: &str,
-    options: &crate::finetune::FineTuneOptions,
+    options: &FineTuneOptions,
 ) -> Result<FineTuneSummary, Failure> {
-    let mut tuner = FineTuner::new(session, text, options)
+    let mut tuner = FineTuneRun::new(&session.pipeline, text, options)
         .await
-        .map_err(Failure::new)?;
+        .map_err(|e| Failure::new(e.to_string()))?;
     let started = now_ms();
     let mut losses = Vec::with_capacity(options.steps);
     let mut failure = None;
@@ -39,7 +42,7 @@ async fn run_steps(
         match tuner.step().await {
             Ok(loss) => losses.push(loss),
             Err(e) => {
-                failure = Some(e);
+                failure = Some(e.to_string());
                 break;
             }
         }
@@ -53,7 +56,7 @@ async fn run_steps(
                 step_ms: now_ms() - step_started,
                 tokens_per_second: tuner.tokens_seen as f64 / seconds.max(1e-3),
                 examples: tuner.examples(),
-                memory: backend::memory(&session.device),
+                memory: backend::memory(session.device()),
             }),
         );
         // Lets a Stop, or any other request, in between two steps.

@@ -1,7 +1,9 @@
 //! The model against transformers: logits, hidden states, attentions and fill-mask
 //! top-5 on every fixture checkpoint and case, within the tolerances.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod f16;
 
 use bert_burn::checkpoint::read_f32;
 use bert_burn::inference::{
@@ -56,8 +58,14 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
             .iter()
             .map(|e| (&e.ids[..], &e.type_ids[..]))
             .collect();
-        let inputs = make_inputs(&p.model, &seqs, p.tokenizer.pad_id(), &p.device).unwrap();
-        let out = p.model.forward(
+        let inputs = make_inputs(
+            p.masked_lm().unwrap(),
+            &seqs,
+            p.tokenizer.pad_id(),
+            &p.device,
+        )
+        .unwrap();
+        let out = p.masked_lm().unwrap().forward(
             inputs.input_ids,
             inputs.token_type_ids,
             inputs.attention_mask,
@@ -76,7 +84,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
 
         assert_eq!(
             out.hidden_states.len(),
-            p.model.config().num_hidden_layers + 1
+            p.masked_lm().unwrap().config().num_hidden_layers + 1
         );
         for (i, h) in out.hidden_states.into_iter().enumerate() {
             let (_, expected) = golden.get(&format!("{case_name}.hidden_states.{i}"));
@@ -87,7 +95,10 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                 HIDDEN_TOL,
             );
         }
-        assert_eq!(out.attentions.len(), p.model.config().num_hidden_layers);
+        assert_eq!(
+            out.attentions.len(),
+            p.masked_lm().unwrap().config().num_hidden_layers
+        );
         for (i, a) in out.attentions.into_iter().enumerate() {
             let (shape, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
             assert_eq!(a.dims().to_vec(), shape);
@@ -104,7 +115,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
         for top in &case.top5 {
             let (b, position) = (top.batch, top.position);
             let preds = pollster::block_on(fill_mask(
-                &p.model,
+                p.masked_lm().unwrap(),
                 &encodings[b],
                 &p.tokenizer,
                 5,
@@ -131,7 +142,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
         if encodings.len() == 1 {
             let enc = &encodings[0];
             let analysis = pollster::block_on(analyze(
-                &p.model,
+                p.masked_lm().unwrap(),
                 &enc.ids,
                 &enc.type_ids,
                 &p.tokenizer,
@@ -139,10 +150,14 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                 &p.device,
             ))
             .unwrap();
-            let layers = p.model.config().num_hidden_layers;
+            let layers = p.masked_lm().unwrap().config().num_hidden_layers;
             assert_eq!(
                 (analysis.layers, analysis.heads, analysis.seq),
-                (layers, p.model.config().num_attention_heads, seq)
+                (
+                    layers,
+                    p.masked_lm().unwrap().config().num_attention_heads,
+                    seq
+                )
             );
             let per_layer = analysis.attentions.len() / layers;
             for i in 0..layers {
@@ -187,7 +202,7 @@ fn check_layer_predictions(
         words_only: false,
     };
     let analysis = pollster::block_on(analyze_with(
-        &p.model,
+        p.masked_lm().unwrap(),
         &enc.ids,
         &enc.type_ids,
         &p.tokenizer,
@@ -196,8 +211,8 @@ fn check_layer_predictions(
     ))
     .unwrap();
     let (layers, h) = (
-        p.model.config().num_hidden_layers,
-        p.model.config().hidden_size,
+        p.masked_lm().unwrap().config().num_hidden_layers,
+        p.masked_lm().unwrap().config().hidden_size,
     );
     for mask in &analysis.masks {
         assert_eq!(
@@ -216,7 +231,8 @@ fn check_layer_predictions(
                 burn::tensor::TensorData::new(row, [1, h]),
                 &p.device,
             );
-            let logits = pollster::block_on(read_f32(p.model.mlm_logits(row))).unwrap();
+            let logits =
+                pollster::block_on(read_f32(p.masked_lm().unwrap().mlm_logits(row))).unwrap();
             let theirs = top_k_softmax(&logits, logits.len());
             let prob = |id: u32| theirs.iter().find(|t| t.0 == id).map_or(-1.0, |t| t.1);
             for pred in ours {
@@ -277,105 +293,13 @@ fn wgpu_backend_matches_transformers() {
     }
 }
 
-/// Half precision, what the page runs on GPUs with `shader-f16` (lavapipe has it): against
-/// the f32 model on every fixture case, logits within 2 % of their spread, attention
-/// probabilities within 5e-3, and the same top token wherever f32's is clear of the second
-/// by more than f16 can blur.
-#[cfg(feature = "wgpu")]
-#[test]
-fn f16_inference_on_wgpu_follows_f32() {
-    use bert_burn::inference::forward_host;
-    use bert_burn::model::precision::{Precision, with_precision};
-    let Some(device) = bert_burn::device::wgpu_if_present().unwrap() else {
-        return;
-    };
-    if !device.supports_dtype(burn::tensor::DType::F16) {
-        // CI's adapter (lavapipe) has it; a GPU without `shader-f16` gets f32 in the page.
-        assert_ne!(
-            std::env::var("BERT_REQUIRE_WGPU").as_deref(),
-            Ok("1"),
-            "no shader-f16"
-        );
-        return;
-    }
-    let mut rows = 0;
-    for name in MODELS {
-        let p = bert_burn::Pipeline::load_dir(&model_dir(name), device.clone()).unwrap();
-        let half = with_precision(p.model.clone(), Precision::F16);
-        let vocab = p.model.config().vocab_size;
-        for case in cases(name) {
-            for (a, pair) in &case.texts {
-                let enc = p.tokenizer.encode(a, pair.as_deref()).unwrap();
-                let run = |m| {
-                    pollster::block_on(forward_host(
-                        m,
-                        &enc.ids,
-                        &enc.type_ids,
-                        p.tokenizer.pad_id(),
-                        &device,
-                    ))
-                    .unwrap()
-                };
-                let (full, f16) = (run(&p.model), run(&half));
-                let what = format!("{name}/{}: {a}", case.name);
-                let (lo, hi) = full
-                    .logits
-                    .iter()
-                    .fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-                assert_close(&what, &f16.logits, &full.logits, 0.02 * (hi - lo));
-                for (l, (x, y)) in f16.attentions.iter().zip(&full.attentions).enumerate() {
-                    assert_close(&format!("{what} attention {l}"), x, y, 5e-3);
-                }
-                for (row16, row32) in f16.logits.chunks(vocab).zip(full.logits.chunks(vocab)) {
-                    let best = top_k_softmax(row32, 2);
-                    let margin = row32[best[0].0 as usize] - row32[best[1].0 as usize];
-                    if margin > 0.05 * (hi - lo) {
-                        assert_eq!(top_k_softmax(row16, 1)[0].0, best[0].0, "{what}");
-                        rows += 1;
-                    }
-                }
-            }
-        }
-    }
-    assert!(
-        rows >= 20,
-        "only {rows} rows with a clear top token were compared"
-    );
-
-    // A padded batch: the padded keys' additive mask in f16 (f32's most negative value
-    // would be −∞ there, and 0 · −∞ a NaN).
-    let p = bert_burn::Pipeline::load_dir(&model_dir(MODELS[0]), device.clone()).unwrap();
-    let half = with_precision(p.model.clone(), Precision::F16);
-    let (short, long) = (
-        p.tokenizer.encode("the [MASK] sat.", None).unwrap(),
-        p.tokenizer
-            .encode("the old cat sat on the [MASK] by the door.", None)
-            .unwrap(),
-    );
-    let seqs = [
-        (&short.ids[..], &short.type_ids[..]),
-        (&long.ids[..], &long.type_ids[..]),
-    ];
-    assert_ne!(short.ids.len(), long.ids.len(), "the batch is padded");
-    let logits = |m| logits_of(m, &seqs, p.tokenizer.pad_id(), &device);
-    let (full, f16) = (logits(&p.model), logits(&half));
-    assert!(
-        f16.iter().all(|x| x.is_finite()),
-        "f16 logits of a padded batch"
-    );
-    let (lo, hi) = full
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-    assert_close("padded batch in f16", &f16, &full, 0.02 * (hi - lo));
-}
-
 #[test]
 fn words_only_fillers_skip_special_tokens_and_keep_their_probabilities() {
     use bert_burn::inference::{top_k_predictions, top_k_words};
     let p =
         bert_burn::Pipeline::load_dir(&model_dir("gelu-f32"), bert_burn::device::cpu()).unwrap();
     let t = &p.tokenizer;
-    let vocab = p.model.config().vocab_size;
+    let vocab = p.masked_lm().unwrap().config().vocab_size;
     let id = |s: &str| t.token_to_id(s).unwrap() as usize;
     let mut logits = vec![0.0f32; vocab];
     logits[id("[SEP]")] = 10.0;

@@ -1,5 +1,6 @@
-//! The event loop and clock of whichever global this runs in: the page's window or the
-//! model's worker (`DedicatedWorkerGlobalScope`), so the same code serves both.
+//! What the global scope this code runs in offers — the page's window or the model's
+//! worker (`DedicatedWorkerGlobalScope`) — so the same code serves both: its event loop
+//! and clock, `fetch`, the Cache API and `navigator.gpu`.
 
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,18 +1,20 @@
-//! Fine-tuning the loaded model on the user's text, in the tab: the same MLM step as
-//! `bert pretrain` (AdamW, warm-up/decay, clipping) on Burn's autodiff device over
-//! WebGPU (or the CPU fallback). Each step ends with one asynchronous loss read, so the
-//! page stays responsive between steps.
+//! One MLM fine-tuning run on a user's own text, a step at a time: what the page's
+//! fine-tune panel drives (beside [`super::classifier_run`], its classifier twin). The
+//! same step as `bert pretrain` (AdamW, warm-up/decay, clipping) on Burn's autodiff
+//! device; each step ends with one asynchronous loss read, so the page's worker stays
+//! responsive between steps.
 
-use bert_burn::checkpoint::{StoreDtype, load_with_config, to_safetensors};
-use bert_burn::model::BertForMaskedLM;
-use bert_burn::train::finetune::SentenceBatches;
-use bert_burn::train::{MlmTrainer, TrainConfig};
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::session::Session;
+use super::finetune::SentenceBatches;
+use super::{MlmTrainer, TrainConfig};
+use crate::checkpoint::{StoreDtype, load_with_config, to_safetensors};
+use crate::error::{BertError, Result};
+use crate::model::BertForMaskedLM;
+use crate::pipeline::Pipeline;
 
-/// What the fine-tune panel asks for.
+/// How a fine-tuning run goes.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FineTuneOptions {
     pub steps: usize,
@@ -38,12 +40,12 @@ impl Default for FineTuneOptions {
 }
 
 impl FineTuneOptions {
-    pub fn validate(&self) -> Result<(), String> {
-        bert_burn::train::check_run(self.steps, self.batch, self.lr).map_err(|e| e.to_string())
+    pub fn validate(&self) -> Result<()> {
+        super::check_run(self.steps, self.batch, self.lr)
     }
 }
 
-pub struct FineTuner {
+pub struct FineTuneRun {
     model: Option<BertForMaskedLM>,
     trainer: MlmTrainer,
     data: SentenceBatches,
@@ -53,35 +55,26 @@ pub struct FineTuner {
     pub tokens_seen: usize,
 }
 
-impl FineTuner {
-    /// A trainable copy of the session's model (its weights read back once) and the
-    /// user's text as batches.
-    pub async fn new(
-        session: &Session,
-        text: &str,
-        options: &FineTuneOptions,
-    ) -> Result<Self, String> {
+impl FineTuneRun {
+    /// A trainable copy of the pipeline's masked-LM model (its weights read back once)
+    /// and the user's text as batches.
+    pub async fn new(pipeline: &Pipeline, text: &str, options: &FineTuneOptions) -> Result<Self> {
         options.validate()?;
-        let model = session.masked_lm()?;
-        let tokenizer = &session.tokenizer;
+        let model = pipeline.masked_lm()?;
+        let tokenizer = &pipeline.tokenizer;
         let max_len = options
             .max_len
-            .min(session.config().max_position_embeddings);
-        let data = SentenceBatches::new(text, tokenizer, max_len, options.batch, options.seed)
-            .map_err(|e| e.to_string())?;
-        let weights = to_safetensors(model, StoreDtype::F32)
-            .await
-            .map_err(|e| e.to_string())?;
-        let device = session.device.clone().autodiff();
-        let model =
-            load_with_config(session.config(), &weights, &device).map_err(|e| e.to_string())?;
+            .min(pipeline.config().max_position_embeddings);
+        let data = SentenceBatches::new(text, tokenizer, max_len, options.batch, options.seed)?;
+        let weights = to_safetensors(model, StoreDtype::F32).await?;
+        let device = pipeline.device.clone().autodiff();
+        let model = load_with_config(pipeline.config(), &weights, &device)?;
         let trainer = MlmTrainer::new(TrainConfig {
             lr: options.lr,
             warmup_steps: options.steps / 10,
             total_steps: options.steps,
             ..TrainConfig::default()
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         Ok(Self {
             model: Some(model),
             trainer,
@@ -102,24 +95,22 @@ impl FineTuner {
     }
 
     /// One optimizer step; returns the batch's loss before the update.
-    pub async fn step(&mut self) -> Result<f32, String> {
+    pub async fn step(&mut self) -> Result<f32> {
         let batch = self.data.next_batch();
-        let model = self
-            .model
-            .take()
-            .ok_or("the fine-tuning run has ended after an error")?;
+        let model = self.model.take().ok_or_else(|| {
+            BertError::Training("the fine-tuning run has ended after an error".into())
+        })?;
         let (model, report) = self
             .trainer
             .step(model, &batch, self.pad_id, &self.device)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         self.model = Some(model);
         self.tokens_seen += batch.num_tokens();
         if !report.loss.is_finite() {
-            return Err(format!(
+            return Err(BertError::Training(format!(
                 "the loss became {} (try a lower learning rate)",
                 report.loss
-            ));
+            )));
         }
         Ok(report.loss)
     }

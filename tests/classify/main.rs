@@ -3,6 +3,8 @@
 //! sequence classification (cross-entropy) equal to torch's, a new classifier started from
 //! a masked-LM checkpoint, and bad labelled input refused with a message.
 
+mod cli;
+#[path = "../common/mod.rs"]
 mod common;
 
 use bert_burn::checkpoint::CheckpointFiles;
@@ -13,25 +15,25 @@ use bert_burn::train::classifier_run::hold_out;
 use bert_burn::train::classify::{
     EncodedExample, label_set, parse_labelled, sequence_classification_loss,
 };
-use bert_burn::{Classifier, ClassifierPipeline, Pipeline, Task, device};
+use bert_burn::{Head, Pipeline, Task, device};
 use common::train_step::{
     assert_adam_step, assert_rel, encoding_of, golden_rows, train_step_config,
 };
 use common::*;
 
-fn load(name: &str) -> ClassifierPipeline {
-    ClassifierPipeline::load_dir(&model_dir(name), device::cpu())
+fn load(name: &str) -> Pipeline {
+    Pipeline::load_dir(&model_dir(name), device::cpu())
         .unwrap_or_else(|e| panic!("loading {name}: {e}"))
 }
 
 #[test]
 fn sequence_classifier_matches_transformers() {
     let p = load("seq-cls");
-    let Classifier::Sequence(model) = &p.model else {
+    let Head::Sequence(model) = &p.head else {
         panic!("seq-cls is a sequence classifier")
     };
     assert_eq!(
-        p.model.config().labels().unwrap(),
+        p.config().labels().unwrap(),
         ["negative", "neutral", "positive"]
     );
     let golden = Golden::open("seq-cls");
@@ -69,10 +71,10 @@ fn sequence_classifier_matches_transformers() {
 #[test]
 fn token_classifier_matches_transformers() {
     let p = load("tok-cls");
-    let Classifier::Token(model) = &p.model else {
+    let Head::Token(model) = &p.head else {
         panic!("tok-cls is a token classifier")
     };
-    assert_eq!(p.model.task(), Task::Token);
+    assert_eq!(p.task(), Task::Token);
     let golden = Golden::open("tok-cls");
     let (shape, expected) = golden.get("logits");
     let (seq, labels) = (shape[1], shape[2]);
@@ -113,8 +115,8 @@ fn one_adamw_step_of_sequence_classification_matches_pytorch() {
     let rows = golden_rows(|n| Golden::open("seq-cls").get(n));
     let (_, targets) = golden.get("labels");
     let dev = device::cpu().autodiff();
-    let p = ClassifierPipeline::load_dir(&model_dir("seq-cls"), dev.clone()).unwrap();
-    let Classifier::Sequence(model) = p.model else {
+    let p = Pipeline::load_dir(&model_dir("seq-cls"), dev.clone()).unwrap();
+    let Head::Sequence(model) = p.head else {
         panic!("seq-cls is a sequence classifier")
     };
     let examples: Vec<EncodedExample> = rows
@@ -134,9 +136,9 @@ fn one_adamw_step_of_sequence_classification_matches_pytorch() {
     let (_, before) = golden.get("loss_before");
     assert_rel("loss before", &[report.loss], &before, 1e-5);
     let named = model.named_tensors();
-    let initial = ClassifierPipeline::load_dir(&model_dir("seq-cls"), device::cpu()).unwrap();
-    let Classifier::Sequence(initial) = initial.model else {
-        unreachable!()
+    let initial = Pipeline::load_dir(&model_dir("seq-cls"), device::cpu()).unwrap();
+    let Head::Sequence(initial) = initial.head else {
+        panic!("seq-cls is a sequence classifier")
     };
     let initial = initial.named_tensors();
     for (name, _, tensor) in &named {
@@ -161,8 +163,7 @@ fn one_adamw_step_of_sequence_classification_matches_pytorch() {
 fn a_masked_lm_checkpoint_starts_a_new_classifier() {
     let files = CheckpointFiles::read_dir(&model_dir("gelu-f32")).unwrap();
     let labels: Vec<String> = ["no", "yes"].map(String::from).to_vec();
-    let (model, _) =
-        ClassifierPipeline::new_sequence_classifier(&files, &labels, device::cpu()).unwrap();
+    let (model, _) = Pipeline::new_sequence_classifier(&files, &labels, &device::cpu()).unwrap();
     assert_eq!(model.config().task(), Task::Sequence);
     assert_eq!(model.config().labels().unwrap(), labels);
     let mlm = Pipeline::load_dir(&model_dir("gelu-f32"), device::cpu()).unwrap();
@@ -171,7 +172,7 @@ fn a_masked_lm_checkpoint_starts_a_new_classifier() {
     let ours = model.named_tensors();
     // The encoder is the checkpoint's, exactly.
     for theirs in mlm
-        .model
+        .head
         .named_tensors()
         .iter()
         .filter(|t| t.0.starts_with("bert."))
@@ -194,16 +195,25 @@ fn a_masked_lm_checkpoint_starts_a_new_classifier() {
 
 #[test]
 fn task_and_masked_lm_checkpoints_are_told_apart() {
-    let err = Pipeline::load_dir(&model_dir("seq-cls"), device::cpu())
-        .err()
-        .expect("fill-mask refuses a classifier")
+    let classifier = load("seq-cls");
+    assert_eq!(classifier.task(), Task::Sequence);
+    assert!(classifier.check_classifier().is_ok());
+    let err = classifier
+        .masked_lm()
+        .expect_err("fill-mask refuses a classifier")
         .to_string();
     assert!(err.contains("BertForSequenceClassification"), "{err}");
-    let err = ClassifierPipeline::load_dir(&model_dir("gelu-f32"), device::cpu())
-        .err()
-        .expect("classify refuses a masked-LM checkpoint")
+    let masked_lm = load("gelu-f32");
+    assert!(masked_lm.masked_lm().is_ok());
+    let err = masked_lm
+        .check_classifier()
+        .expect_err("classify refuses a masked-LM checkpoint")
         .to_string();
     assert!(err.contains("no classification head"), "{err}");
+    // Each head's parameters, counted on the model built, as its config predicts them.
+    for p in [&classifier, &masked_lm, &load("tok-cls")] {
+        assert_eq!(p.head.parameters() as f64, p.config().parameter_count());
+    }
 }
 
 #[test]
@@ -258,148 +268,4 @@ fn every_fifth_example_is_held_out_unless_its_label_would_be_lost() {
             .to_string();
         assert!(err.contains(why), "{text:?}: {err}");
     }
-}
-
-/// A small sentiment task in the embedded model's 19th-century English.
-fn sentiment_examples(n: usize, offset: usize) -> String {
-    let good = [
-        "wonderful",
-        "lovely",
-        "delightful",
-        "charming",
-        "pleasant",
-        "happy",
-    ];
-    let bad = [
-        "dreadful",
-        "terrible",
-        "miserable",
-        "horrible",
-        "wretched",
-        "sad",
-    ];
-    let nouns = [
-        "day", "book", "evening", "journey", "house", "dinner", "letter",
-    ];
-    let forms = [
-        "it was a {} {}.",
-        "what a {} {} that was!",
-        "we had a {} {} together.",
-    ];
-    (offset..offset + n)
-        .map(|i| {
-            let (label, words) = if i % 2 == 0 {
-                ("positive", &good)
-            } else {
-                ("negative", &bad)
-            };
-            let sentence = forms[i % 3]
-                .replacen("{}", words[(i / 2) % words.len()], 1)
-                .replacen("{}", nouns[(i * 5) % nouns.len()], 1);
-            format!("{label}\t{sentence}\n")
-        })
-        .collect()
-}
-
-#[derive(serde::Deserialize)]
-struct TrainedJson {
-    labels: Vec<String>,
-    accuracy: f64,
-    held_out: usize,
-}
-
-#[derive(serde::Deserialize)]
-struct SequenceJson {
-    task: String,
-    logits: Vec<f32>,
-    predictions: Vec<bert_burn::inference::LabelScore>,
-}
-
-#[test]
-fn the_cli_fine_tunes_a_classifier_that_transformers_layout_loads() {
-    let dir = std::env::temp_dir().join(format!("bert-classify-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (train, eval, out) = (dir.join("train.tsv"), dir.join("eval.tsv"), dir.join("out"));
-    std::fs::write(&train, sentiment_examples(40, 0)).unwrap();
-    std::fs::write(&eval, sentiment_examples(16, 1000)).unwrap();
-    let assets = fixtures().join("../../assets");
-    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    let run = bert(&[
-        "finetune-classifier",
-        "--model",
-        &path(&assets),
-        "--train",
-        &path(&train),
-        "--eval",
-        &path(&eval),
-        "--out",
-        &path(&out),
-        "--steps",
-        "60",
-    ]);
-    ok(&run);
-    let trained: TrainedJson = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(trained.labels, ["positive", "negative"]);
-    assert_eq!(trained.held_out, 16);
-    assert!(
-        trained.accuracy >= 0.8,
-        "held-out accuracy {}",
-        trained.accuracy
-    );
-    for f in ["config.json", "model.safetensors", "tokenizer.json"] {
-        assert!(out.join(f).exists(), "{f} missing");
-    }
-
-    let text = "what a delightful evening that was!";
-    let classified = bert(&["classify", "--model", &path(&out), "--json", text]);
-    ok(&classified);
-    let v: SequenceJson = serde_json::from_slice(&classified.stdout).unwrap();
-    assert_eq!(v.task, "sequence");
-    assert_eq!(v.logits.len(), 2);
-    assert_eq!(v.predictions[0].label, "positive");
-    // The saved directory is a task checkpoint: it loads as one, with the same answer.
-    let p = ClassifierPipeline::load_dir(&out, device::cpu()).unwrap();
-    let Classifier::Sequence(model) = &p.model else {
-        panic!("a sequence classifier was saved")
-    };
-    let enc = p.tokenizer.encode(text, None).unwrap();
-    let again = pollster::block_on(classify_sequence(
-        model,
-        &enc,
-        p.tokenizer.pad_id(),
-        false,
-        &p.device,
-    ))
-    .unwrap();
-    assert_close("reloaded logits", &again.logits, &v.logits, 1e-5);
-
-    // Bad input fails with a message.
-    let one_label = dir.join("one.tsv");
-    std::fs::write(
-        &one_label,
-        "good\tfine\ngood\tnice\ngood\tok\ngood\tyes\ngood\tsure\n",
-    )
-    .unwrap();
-    let no_label = dir.join("nolabel.tsv");
-    std::fs::write(&no_label, "good\tfine\njust a sentence\n").unwrap();
-    for (file, needle) in [(&one_label, "at least two"), (&no_label, "line 2")] {
-        assert_clean_failure(
-            &bert(&[
-                "finetune-classifier",
-                "--model",
-                &path(&assets),
-                "--train",
-                &path(file),
-                "--out",
-                &path(&dir.join("never")),
-            ]),
-            needle,
-        );
-    }
-    assert_clean_failure(
-        &bert(&["classify", "--model", &path(&assets), "a text"]),
-        "no classification head",
-    );
-    std::fs::remove_dir_all(&dir).ok();
 }
