@@ -47,5 +47,5 @@ echo "== wasm tests in headless Chromium"
 echo "== build dist/ (with the test hooks) and test it end to end"
 trunk build --release --features testing
 node tests/e2e/app.mjs dist target/e2e
-echo "== soak: 1,000 predictions, 100 fill-alls, 20 fine-tuning runs in one page"
+echo "== soak: 1,000 predictions, 100 fill-alls, 30 fine-tuning runs in one page"
 node tests/e2e/soak.mjs dist
