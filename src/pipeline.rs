@@ -134,19 +134,31 @@ impl Pipeline {
         tokenizer: TokenizerFiles<'_>,
         device: Device,
     ) -> Result<Self> {
-        let config = BertConfig::from_json(config_json)?;
-        let tokenizer = tokenizer_for(&config, tokenizer)?;
+        Self::with_config(
+            &BertConfig::from_json(config_json)?,
+            weights,
+            tokenizer,
+            device,
+        )
+    }
+
+    /// [`Self::from_bytes`] with `config.json` already read (and checked by the caller).
+    pub fn with_config(
+        config: &BertConfig,
+        weights: &[u8],
+        tokenizer: TokenizerFiles<'_>,
+        device: Device,
+    ) -> Result<Self> {
+        let tokenizer = tokenizer_for(config, tokenizer)?;
         let from_file = HeadWeights::FromCheckpoint;
         let head = match config.task() {
             Task::MaskedLm => {
-                Head::MaskedLm(checkpoint::load_with_config(&config, weights, &device)?)
+                Head::MaskedLm(checkpoint::load_with_config(config, weights, &device)?)
             }
             Task::Sequence => Head::Sequence(load_sequence_classifier(
-                &config, weights, &device, from_file,
+                config, weights, &device, from_file,
             )?),
-            Task::Token => {
-                Head::Token(load_token_classifier(&config, weights, &device, from_file)?)
-            }
+            Task::Token => Head::Token(load_token_classifier(config, weights, &device, from_file)?),
         };
         Ok(Self {
             head,

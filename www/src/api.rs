@@ -17,7 +17,8 @@ fn js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     to_js(value).map_err(|e| JsError::new(&e))
 }
 
-fn fail(e: RequestError) -> JsError {
+/// A failed request as the JS `Error` a caller sees (the message the UI shows).
+pub(crate) fn fail(e: RequestError) -> JsError {
     JsError::new(e.message())
 }
 

@@ -70,8 +70,8 @@ impl Session {
             }
             e => format!("{}: {e}", files.source),
         };
-        let pipeline = Pipeline::from_bytes(
-            &files.config_json,
+        let pipeline = Pipeline::with_config(
+            &config,
             &files.weights,
             files.tokenizer()?,
             backend.device.clone(),

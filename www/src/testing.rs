@@ -7,6 +7,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+use crate::api::fail;
 use crate::client::{ModelWorker, RequestError};
 use crate::protocol::{Reply, Request, to_js};
 
@@ -23,10 +24,6 @@ fn page_worker() -> Result<ModelWorker, JsError> {
     PAGE_WORKER
         .with(|w| w.borrow().clone())
         .ok_or_else(|| JsError::new("the page has no model worker"))
-}
-
-fn fail(e: RequestError) -> JsError {
-    JsError::new(e.message())
 }
 
 /// Destroys the page's WebGPU device (as a driver reset would) so a test can check the

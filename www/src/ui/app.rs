@@ -295,6 +295,9 @@ impl App {
 /// Waits out a prediction under way (the page refreshes by itself after each change, so a
 /// click often lands during one) and says whether the page is then free for new work.
 pub async fn settled(app: &App) -> bool {
+    if app.phase() != Phase::Predicting {
+        return app.phase() == Phase::Idle;
+    }
     // Half a minute of one refresh (a large model on a slow adapter): say so rather than
     // drop the click in silence.
     let mut deadline = std::pin::pin!(sleep_ms(30_000));

@@ -109,7 +109,6 @@ fn clear_views(app: &App) {
     app.model_view_cancel.borrow().set(true);
     set_tokens(app, TokenState::default());
     for e in [
-        &app.el.tokens,
         &app.el.predictions,
         &app.el.layer_predictions,
         &app.el.model_view,
