@@ -18,7 +18,7 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Predict the tokens behind every [MASK] in TEXT.
+    /// Predict the tokens behind every mask in TEXT (the tokenizer's own: [MASK], <mask>…)
     FillMask(cli::fill_mask::FillMaskArgs),
     /// Write input ids, logits, every hidden state and attention map as f32 safetensors.
     Dump(cli::dump::DumpArgs),

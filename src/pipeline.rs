@@ -112,7 +112,7 @@ pub fn check_vocabulary(
 
 /// Builds the tokenizer from its files and checks it against the model's vocabulary.
 pub fn tokenizer_for(config: &BertConfig, files: TokenizerFiles<'_>) -> Result<BertTokenizer> {
-    let max_len = config.max_position_embeddings;
+    let max_len = config.max_tokens();
     let tokenizer = match files {
         TokenizerFiles::Json(bytes) => BertTokenizer::from_json(bytes, max_len)?,
         TokenizerFiles::Vocab {

@@ -57,6 +57,9 @@ fn load_err(config: &str, weights: &[u8]) -> BertError {
 }
 
 fn logits_for(model: &BertForMaskedLM, ids: &[u32]) -> Vec<f32> {
+    let vocab = model.config().vocab_size as u32;
+    let ids: Vec<u32> = ids.iter().map(|i| i % vocab).collect();
+    let ids = &ids[..];
     let types = vec![0; ids.len()];
     logits_of(model, &[(ids, &types)], 0, &device::cpu())
 }
@@ -65,7 +68,7 @@ const IDS: [u32; 8] = [2, 400, 5, 900, 4, 1200, 17, 3];
 
 #[test]
 fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically() {
-    for name in MODELS {
+    for name in MODELS.into_iter().chain(FAMILIES) {
         let p = load(name);
         let bytes =
             pollster::block_on(to_safetensors(p.masked_lm().unwrap(), StoreDtype::F32)).unwrap();
@@ -84,6 +87,42 @@ fn saved_file_has_exactly_the_keys_transformers_writes_and_reloads_identically()
             logits_for(p.masked_lm().unwrap(), &IDS),
             logits_for(&reloaded, &IDS),
             "{name}: round trip changed logits"
+        );
+    }
+}
+
+#[test]
+fn family_configs_are_written_back_with_their_own_keys() {
+    for name in FAMILIES {
+        let text = std::fs::read_to_string(model_dir(name).join("config.json")).unwrap();
+        let original: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
+        let config = BertConfig::from_json(&text).unwrap();
+        let written: serde_json::Map<String, Value> =
+            serde_json::from_str(&config.to_json()).unwrap();
+        for (key, value) in &original {
+            if ["dtype", "transformers_version"].contains(&key.as_str()) {
+                continue;
+            }
+            let back = written.get(key).unwrap_or(&Value::Null);
+            assert_eq!(back, value, "{name}: `{key}` written back");
+        }
+        let foreign: Vec<_> = written
+            .keys()
+            .filter(|k| !original.contains_key(*k))
+            .collect();
+        assert!(
+            foreign
+                .iter()
+                .all(
+                    |k| ["position_embedding_type", "classifier_dropout"].contains(&k.as_str())
+                        || !name.contains("distilbert")
+                ),
+            "{name}: keys DistilBertConfig does not have: {foreign:?}"
+        );
+        assert_eq!(
+            BertConfig::from_json(&config.to_json()).unwrap(),
+            config,
+            "{name}"
         );
     }
 }
@@ -241,7 +280,15 @@ fn invalid_config_is_an_error() {
             "multiple",
         ),
         (r#"{"hidden_act": "swiglu"}"#, "swiglu"),
-        (r#"{"model_type": "roberta"}"#, "roberta"),
+        (r#"{"model_type": "gpt2"}"#, "gpt2"),
+        (
+            r#"{"model_type": "roberta"}"#,
+            "weights are named as a `bert`",
+        ),
+        (
+            r#"{"model_type": "albert", "num_hidden_groups": 3, "num_hidden_layers": 4}"#,
+            "num_hidden_groups",
+        ),
         (r#"{"num_hidden_layers": 0}"#, "num_hidden_layers"),
         (
             r#"{"position_embedding_type": "relative_key"}"#,

@@ -16,26 +16,29 @@ use crate::error::{BertError, Result};
 use crate::model::BertForMaskedLM;
 use crate::model::checkpoint_tensors::checkpoint_tensors;
 use crate::model::init::{NamedTensor, ParamKind, WeightSource};
+use crate::model::names::TensorNames;
 
 /// Serves tensors from a safetensors file to [`BertForMaskedLM::from_source`],
 /// accepting the spellings checkpoints use in the wild.
 pub(crate) struct CheckpointSource<'a> {
     file: &'a SafetensorsFile<'a>,
+    names: TensorNames,
     device: Device,
 }
 
 /// Names under which `name` (our canonical HF name) may be stored.
-fn candidates(name: &str) -> Vec<String> {
+fn candidates(name: &str, table: &TensorNames) -> Vec<String> {
     let mut names = vec![name.to_string()];
-    // A checkpoint saved from `BertModel` has no `bert.` prefix.
-    if let Some(rest) = name.strip_prefix("bert.") {
+    // A checkpoint saved from the bare encoder (`BertModel`) has no `bert.` prefix.
+    if let Some(rest) = name
+        .strip_prefix(table.base)
+        .and_then(|r| r.strip_prefix('.'))
+    {
         names.push(rest.to_string());
     }
     // The MLM bias is stored under either name (transformers 4 wrote both, tied).
-    match name {
-        "cls.predictions.bias" => names.push("cls.predictions.decoder.bias".into()),
-        "cls.predictions.decoder.bias" => names.push("cls.predictions.bias".into()),
-        _ => {}
+    if table.head_bias.iter().any(|b| b == name) {
+        names.extend(table.head_bias.iter().filter(|b| *b != name).cloned());
     }
     // The original TF-converted checkpoints name LayerNorm parameters gamma/beta.
     let legacy: Vec<String> = names
@@ -75,11 +78,12 @@ fn check_header(
     file: &SafetensorsFile<'_>,
     expected: impl Iterator<Item = (String, Vec<usize>)>,
 ) -> Result<()> {
+    let table = TensorNames::of(config);
     for (name, shape) in expected {
-        let tried = candidates(&name);
+        let tried = candidates(&name, &table);
         let found = match find(file, &name, &tried) {
             Ok(found) => found,
-            Err(missing) => return Err(explain_missing(config, file, &name, missing)),
+            Err(missing) => return Err(explain_missing(config, &table, file, &name, missing)),
         };
         file.check(found, &shape)?;
     }
@@ -90,22 +94,48 @@ fn check_header(
 /// file has; one tensor missing from a layer that is there is just that.
 fn explain_missing(
     config: &BertConfig,
+    table: &TensorNames,
     file: &SafetensorsFile<'_>,
     name: &str,
     missing: BertError,
 ) -> BertError {
-    let layer = name
-        .strip_prefix("bert.encoder.layer.")
-        .and_then(|rest| rest.split('.').next())
-        .and_then(|n| n.parse::<usize>().ok());
+    // The stored layer the missing tensor belongs to, if any.
+    let layer = (0..config.stored_layers())
+        .take(100_000)
+        .find(|&n| name.starts_with(&table.layer_prefix(n)));
     let absent = |n: usize| {
-        let prefix = format!("encoder.layer.{n}.");
-        !file.names().iter().any(|t| t.contains(&prefix))
+        let prefix = table.layer_prefix(n);
+        let bare = prefix
+            .strip_prefix(table.base)
+            .unwrap_or(&prefix)
+            .to_string();
+        !file.names().iter().any(|t| t.contains(&bare))
     };
+    let setting = if config.family() == crate::config::Family::Albert {
+        "num_hidden_groups × inner_group_num"
+    } else {
+        "num_hidden_layers"
+    };
+    // Weights of another family under this family's config (a RoBERTa config beside BERT
+    // weights): say so, rather than name the first tensor that is not there.
+    let other_family = ["bert", "roberta", "distilbert", "albert", "electra"]
+        .into_iter()
+        .filter(|base| *base != table.base)
+        .find(|base| {
+            let prefix = format!("{base}.embeddings.");
+            file.names().iter().any(|t| t.starts_with(&prefix))
+        });
+    if let Some(base) = other_family {
+        return BertError::Config(format!(
+            "config.json says model_type `{}` but the weights are named as a `{base}` \
+             checkpoint's ({base}.embeddings…): is config.json from another model? ({missing})",
+            config.model_type
+        ));
+    }
     match layer {
         Some(n) if n > 0 && absent(n) => BertError::Config(format!(
-            "num_hidden_layers is {} but the checkpoint has {n} layer(s) ({missing})",
-            config.num_hidden_layers
+            "{setting} is {} but the checkpoint has {n} layer(s) ({missing})",
+            config.stored_layers()
         )),
         _ => missing,
     }
@@ -118,7 +148,7 @@ impl WeightSource for CheckpointSource<'_> {
         shape: [usize; D],
         _kind: ParamKind,
     ) -> Result<Tensor<D>> {
-        let tried = candidates(name);
+        let tried = candidates(name, &self.names);
         let found = find(self.file, name, &tried)?;
         let (actual, values) = self.file.f32(found)?;
         if actual != shape {
@@ -155,6 +185,7 @@ pub fn load_with_config(
     check_header(config, &file, checkpoint_tensors(config))?;
     let mut source = CheckpointSource {
         file: &file,
+        names: TensorNames::of(config),
         device: device.clone(),
     };
     BertForMaskedLM::from_source(config, &mut source)

@@ -10,6 +10,7 @@ use crate::config::BertConfig;
 use crate::error::Result;
 use crate::model::checkpoint_tensors::{encoder_tensors, pooler_tensors, task_tensors};
 use crate::model::init::{ParamKind, RandomInit, WeightSource};
+use crate::model::names::TensorNames;
 use crate::model::{BertForSequenceClassification, BertForTokenClassification};
 
 /// Where a classifier's head comes from.
@@ -50,12 +51,15 @@ impl WeightSource for TaskSource<'_> {
 }
 
 /// Whether `file` holds a pooler of the right shape (under any accepted spelling).
-fn has_pooler(file: &SafetensorsFile<'_>, hidden: usize) -> bool {
-    pooler_tensors(hidden).iter().all(|(name, shape)| {
-        candidates(name)
-            .iter()
-            .any(|n| file.contains(n) && file.check(n, shape).is_ok())
-    })
+fn has_pooler(file: &SafetensorsFile<'_>, config: &BertConfig) -> bool {
+    let table = TensorNames::of(config);
+    pooler_tensors(config.hidden_size)
+        .iter()
+        .all(|(name, shape)| {
+            candidates(name, &table)
+                .iter()
+                .any(|n| file.contains(n) && file.check(n, shape).is_ok())
+        })
 }
 
 fn source<'a>(
@@ -75,6 +79,7 @@ fn source<'a>(
     Ok(TaskSource {
         file: CheckpointSource {
             file,
+            names: TensorNames::of(config),
             device: device.clone(),
         },
         random: RandomInit {
@@ -82,7 +87,7 @@ fn source<'a>(
             device: device.clone(),
         },
         head,
-        file_pooler: has_pooler(file, config.hidden_size),
+        file_pooler: has_pooler(file, config),
     })
 }
 

@@ -40,9 +40,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let options = EvalOptions {
         seed: args.seed,
         max_tokens: args.max_tokens,
-        seq_len: args
-            .seq
-            .unwrap_or(model.config().max_position_embeddings.min(128)),
+        seq_len: args.seq.unwrap_or(model.config().max_tokens().min(128)),
         batch_size: args.batch,
     };
     let start = Instant::now();

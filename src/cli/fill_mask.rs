@@ -66,9 +66,16 @@ pub fn run(args: FillMaskArgs) -> anyhow::Result<()> {
     for m in &masks {
         println!("mask at position {}:", m.position);
         for pred in &m.predictions {
+            // The word as it reads in text, then the vocabulary entry where it differs
+            // (`fox`, then `Ġfox` for byte-level BPE).
+            let entry = if pred.text == pred.token {
+                String::new()
+            } else {
+                format!(", {}", pred.token)
+            };
             println!(
-                "  {:<16} {:>8.4}  (id {})",
-                pred.token, pred.probability, pred.id
+                "  {:<16} {:>8.4}  (id {}{entry})",
+                pred.text, pred.probability, pred.id
             );
         }
     }

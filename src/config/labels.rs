@@ -24,8 +24,8 @@ impl BertConfig {
     /// The task of the checkpoint's head, from the first architecture transformers names.
     pub fn task(&self) -> Task {
         match self.architectures.first().map(String::as_str) {
-            Some("BertForSequenceClassification") => Task::Sequence,
-            Some("BertForTokenClassification") => Task::Token,
+            Some(a) if a.ends_with("ForSequenceClassification") => Task::Sequence,
+            Some(a) if a.ends_with("ForTokenClassification") => Task::Token,
             _ => Task::MaskedLm,
         }
     }
@@ -58,13 +58,14 @@ impl BertConfig {
     /// This config with `labels` as its label set, for a new classifier of `task`
     /// (`id2label`, `label2id`, `architectures` and `problem_type` as transformers saves them).
     pub fn with_labels(&self, task: Task, labels: &[String]) -> Self {
-        let architecture = match task {
-            Task::Sequence => "BertForSequenceClassification",
-            Task::Token => "BertForTokenClassification",
-            Task::MaskedLm => "BertForMaskedLM",
+        let head = match task {
+            Task::Sequence => "ForSequenceClassification",
+            Task::Token => "ForTokenClassification",
+            Task::MaskedLm => "ForMaskedLM",
         };
+        let family = super::Family::class_prefix(&self.model_type);
         Self {
-            architectures: vec![architecture.into()],
+            architectures: vec![format!("{family}{head}")],
             id2label: Some(
                 labels
                     .iter()
@@ -102,6 +103,13 @@ impl BertConfig {
 
     /// Checks what a classification head needs: at least one label, single-label only.
     pub fn validate_labels(&self) -> Result<usize> {
+        if self.family() != super::Family::Bert {
+            return Err(BertError::Config(format!(
+                "classification heads are built for `bert` checkpoints only so far, not `{}` \
+                 (its masked-LM checkpoints load)",
+                self.model_type
+            )));
+        }
         let labels = self.labels()?;
         match self.problem_type.as_deref() {
             None | Some("single_label_classification") => Ok(labels.len()),

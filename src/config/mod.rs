@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{BertError, Result};
 
+mod family;
 mod labels;
 
+pub use family::{Family, HeadActivation, SUPPORTED_MODEL_TYPES};
 pub use labels::{MAX_LABELS, Task};
 
 /// The activation named by `hidden_act`.
@@ -76,6 +78,21 @@ pub struct BertConfig {
     /// Dropout before the classifier; `None`: `hidden_dropout_prob` (transformers' rule).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classifier_dropout: Option<f64>,
+    /// ALBERT, ELECTRA: the width of the embeddings, projected to `hidden_size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_size: Option<usize>,
+    /// ALBERT: the layers stored, in groups; layer `i` runs group `i / (layers / groups)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_hidden_groups: Option<usize>,
+    /// ALBERT: layers in each group, all run in turn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner_group_num: Option<usize>,
+    /// DistilBERT: the position table was made sinusoidal (it is stored all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sinusoidal_pos_embds: Option<bool>,
+    /// Every other key of `config.json` (token ids, dropout names…), written back as read.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl Default for BertConfig {
@@ -104,6 +121,11 @@ impl Default for BertConfig {
             num_labels: None,
             problem_type: None,
             classifier_dropout: None,
+            embedding_size: None,
+            num_hidden_groups: None,
+            inner_group_num: None,
+            sinusoidal_pos_embds: None,
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -118,12 +140,18 @@ impl BertConfig {
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| BertError::Config(e.to_string()))?;
-        if !value.is_object() {
+        let serde_json::Value::Object(object) = value else {
             return Err(BertError::Config("expected a JSON object".into()));
+        };
+        let (_, mut object) = Family::normalise(object)?;
+        // Which weights the file holds is the file's business, not the config's.
+        for key in ["dtype", "torch_dtype", "transformers_version"] {
+            object.remove(key);
         }
         // The path names the offending key: "hidden_size: invalid type: string ...".
-        let config: BertConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| BertError::Config(e.to_string()))?;
+        let config: BertConfig =
+            serde_path_to_error::deserialize(serde_json::Value::Object(object))
+                .map_err(|e| BertError::Config(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -131,29 +159,110 @@ impl BertConfig {
     /// Checks a sequence of `len` tokens ([CLS] and [SEP] included) against the model's
     /// positions; `min` is the shortest the caller can use.
     pub fn check_sequence_length(&self, len: usize, min: usize) -> Result<()> {
-        let max = self.max_position_embeddings;
+        let max = self.max_tokens();
         if len < min || len > max {
             return Err(BertError::Input(format!(
-                "a sequence of {len} tokens does not fit: it must be between {min} and the model's max_position_embeddings {max}"
+                "a sequence of {len} tokens does not fit: it must be between {min} and the {max} positions the model has"
             )));
         }
         Ok(())
     }
 
+    /// `config.json` as transformers writes it for this family (DistilBERT's own key names).
     pub fn to_json(&self) -> String {
         // Plain numbers, strings and lists: serialisation cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let serde_json::Value::Object(object) = &mut value {
+            self.family().denormalise(object);
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+
+    /// The family `model_type` names (BERT for a config that was never validated).
+    pub fn family(&self) -> Family {
+        Family::from_model_type(&self.model_type).unwrap_or(Family::Bert)
+    }
+
+    /// The width of the word, position and token-type embeddings.
+    pub fn embedding_width(&self) -> usize {
+        match self.family() {
+            f if f.factorised_embeddings() => self.embedding_size.unwrap_or(self.hidden_size),
+            _ => self.hidden_size,
+        }
+    }
+
+    /// Whether the embeddings go through a projection before the first layer (ALBERT's
+    /// `embedding_hidden_mapping_in` always; ELECTRA's `embeddings_project` when the widths differ).
+    pub fn projects_embeddings(&self) -> bool {
+        match self.family() {
+            Family::Albert => true,
+            Family::Electra => self.embedding_width() != self.hidden_size,
+            _ => false,
+        }
+    }
+
+    /// The width of the MLM head's transform (its LayerNorm and the decoder's input).
+    pub fn head_width(&self) -> usize {
+        match self.family() {
+            Family::Albert | Family::Electra => self.embedding_width(),
+            _ => self.hidden_size,
+        }
+    }
+
+    /// The layers stored in the checkpoint: ALBERT's groups × inner layers, else one per layer.
+    pub fn stored_layers(&self) -> usize {
+        match self.family() {
+            Family::Albert => {
+                self.num_hidden_groups.unwrap_or(1) * self.inner_group_num.unwrap_or(1)
+            }
+            _ => self.num_hidden_layers,
+        }
+    }
+
+    /// The stored layer each step of the forward pass runs, in order: `0..num_hidden_layers`,
+    /// or ALBERT's groups (`AlbertTransformer`: layer `i` runs every inner layer of group
+    /// `i / (num_hidden_layers / num_hidden_groups)`). Lazy: a config may claim any size.
+    pub fn layer_schedule(&self) -> impl Iterator<Item = usize> + '_ {
+        let (groups, inner) = match self.family() {
+            Family::Albert => (
+                self.num_hidden_groups.unwrap_or(1).max(1),
+                self.inner_group_num.unwrap_or(1).max(1),
+            ),
+            _ => (self.num_hidden_layers.max(1), 1),
+        };
+        let per_group = (self.num_hidden_layers / groups).max(1);
+        (0..self.num_hidden_layers)
+            .flat_map(move |i| (0..inner).map(move |j| (i / per_group) * inner + j))
+    }
+
+    /// Layers a forward pass runs (one attention map and hidden state each): ALBERT runs
+    /// every inner layer of a group at each of its `num_hidden_layers`.
+    pub fn layers_run(&self) -> usize {
+        match self.family() {
+            Family::Albert => self.num_hidden_layers * self.inner_group_num.unwrap_or(1).max(1),
+            _ => self.num_hidden_layers,
+        }
+    }
+
+    /// The longest sequence the position table serves: RoBERTa's positions start after
+    /// `padding_idx`, so `padding_idx + 1` rows are never a real token's.
+    pub fn max_tokens(&self) -> usize {
+        let offset = match (self.family().positions_after_padding(), self.pad_token_id) {
+            (true, Some(pad)) => pad + 1,
+            _ => 0,
+        };
+        self.max_position_embeddings.saturating_sub(offset)
     }
 
     /// Rejects configurations this implementation cannot compute exactly.
     pub fn validate(&self) -> Result<()> {
         let err = |m: String| Err(BertError::Config(m));
-        if self.model_type != "bert" {
-            return err(format!(
-                "model_type is `{}`: not a BERT masked-LM checkpoint (only `bert` ones are supported)",
-                self.model_type
-            ));
-        }
+        let family = Family::from_model_type(&self.model_type)?;
+        let type_vocab = if family.has_token_types() {
+            self.type_vocab_size
+        } else {
+            1
+        };
         for (name, value) in [
             ("vocab_size", self.vocab_size),
             ("hidden_size", self.hidden_size),
@@ -161,7 +270,10 @@ impl BertConfig {
             ("num_attention_heads", self.num_attention_heads),
             ("intermediate_size", self.intermediate_size),
             ("max_position_embeddings", self.max_position_embeddings),
-            ("type_vocab_size", self.type_vocab_size),
+            ("type_vocab_size", type_vocab),
+            ("embedding_size", self.embedding_size.unwrap_or(1)),
+            ("num_hidden_groups", self.num_hidden_groups.unwrap_or(1)),
+            ("inner_group_num", self.inner_group_num.unwrap_or(1)),
         ] {
             if value == 0 {
                 return err(format!("{name} must be positive"));
@@ -197,6 +309,28 @@ impl BertConfig {
             }
         }
         HiddenAct::parse(&self.hidden_act)?;
+        if family == Family::Albert {
+            let groups = self.num_hidden_groups.unwrap_or(1);
+            if groups > self.num_hidden_layers || !self.num_hidden_layers.is_multiple_of(groups) {
+                return err(format!(
+                    "num_hidden_groups {groups} must divide num_hidden_layers {} \
+                     (transformers' ALBERT runs group i / (layers / groups) at layer i)",
+                    self.num_hidden_layers
+                ));
+            }
+        }
+        if self.max_tokens() < 2 {
+            return err(format!(
+                "max_position_embeddings {} leaves no room for a sequence after padding_idx {:?}",
+                self.max_position_embeddings, self.pad_token_id
+            ));
+        }
+        if family.positions_after_padding() && self.pad_token_id.is_none() {
+            return err(format!(
+                "a `{}` config needs pad_token_id: its positions count from it",
+                self.model_type
+            ));
+        }
         let parameters = self.parameter_count();
         if parameters > MAX_PARAMETERS {
             return err(format!(
@@ -221,23 +355,33 @@ impl BertConfig {
     /// can claim any size (that is how absurd ones are caught), and integers could
     /// overflow. `Head::parameters` counts a built model; the tests hold the two equal.
     pub fn parameter_count(&self) -> f64 {
-        let [v, h, l, i, p, t] = [
+        let [v, h, l, i, p] = [
             self.vocab_size,
             self.hidden_size,
-            self.num_hidden_layers,
+            self.stored_layers(),
             self.intermediate_size,
             self.max_position_embeddings,
-            self.type_vocab_size,
         ]
         .map(|x| x as f64);
-        let embeddings = (v + p + t) * h + 2.0 * h;
+        let t = if self.family().has_token_types() {
+            self.type_vocab_size as f64
+        } else {
+            0.0
+        };
+        let (e, w) = (self.embedding_width() as f64, self.head_width() as f64);
+        let projection = if self.projects_embeddings() {
+            e * h + h
+        } else {
+            0.0
+        };
+        let embeddings = (v + p + t) * e + 2.0 * e + projection;
         // Attention (Q, K, V, output) and its LayerNorm, then the feed-forward pair and its LayerNorm.
         let layer = 4.0 * (h * h + h) + 2.0 * h + (h * i + i) + (i * h + h) + 2.0 * h;
         let labels = self.labels().map_or(0, |l| l.len()) as f64;
         let head = match self.task() {
             Task::MaskedLm => {
-                let untied_decoder = if self.tie_word_embeddings { 0.0 } else { v * h };
-                h * h + h + 2.0 * h + v + untied_decoder
+                let untied_decoder = if self.tie_word_embeddings { 0.0 } else { v * w };
+                h * w + w + 2.0 * w + v + untied_decoder
             }
             Task::Sequence => (h * h + h) + (h * labels + labels),
             Task::Token => h * labels + labels,

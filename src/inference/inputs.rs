@@ -65,7 +65,7 @@ pub fn inputs_for(
                     cfg.vocab_size
                 )));
             }
-            if ty as usize >= cfg.type_vocab_size {
+            if cfg.family().has_token_types() && ty as usize >= cfg.type_vocab_size {
                 return Err(BertError::Input(format!(
                     "token type {ty} is outside the model's type_vocab_size {} (does this model take sentence pairs?)",
                     cfg.type_vocab_size

@@ -28,7 +28,12 @@ use crate::tokenizer::BertTokenizer;
 /// One candidate for a masked position.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Prediction {
+    /// The vocabulary entry (`##ed`, `Ġfox`, `▁fox`).
     pub token: String,
+    /// What it reads as in a text, without the tokenizer's word markers (`ed`, `fox`): what
+    /// replaces the mask when it is chosen.
+    #[serde(default)]
+    pub text: String,
     pub id: u32,
     pub probability: f32,
 }
@@ -80,6 +85,7 @@ pub fn top_k_predictions(
         .into_iter()
         .map(|(id, probability)| Prediction {
             token: tokenizer.id_to_token(id).unwrap_or_default(),
+            text: tokenizer.token_text(id),
             id,
             probability,
         })

@@ -1,9 +1,11 @@
 use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::{Int, Tensor};
 
 use super::embeddings::BertEmbeddings;
 use super::head::BertOnlyMLMHead;
 use super::layer::BertEncoder;
+use super::layout::linear_rows;
 use super::precision;
 use crate::config::BertConfig;
 
@@ -37,10 +39,16 @@ pub struct BertModelOutput {
 }
 
 /// The encoder without a pooler (`BertModel(config, add_pooling_layer=False)`); the
-/// sequence classifier holds its `BertPooler` beside it.
+/// sequence classifier holds its `BertPooler` beside it. The same computation serves
+/// `RobertaModel`, `DistilBertModel`, `AlbertModel` and `ElectraModel`: what differs is in
+/// the embeddings, the projection and the layer schedule (`config/family.rs`), and in the
+/// names (`names/`).
 #[derive(Module, Debug)]
 pub struct BertModel {
     pub embeddings: BertEmbeddings,
+    /// ALBERT's `embedding_hidden_mapping_in`, ELECTRA's `embeddings_project`:
+    /// `embedding_size` → `hidden_size`.
+    pub projection: Option<Linear>,
     pub encoder: BertEncoder,
 }
 
@@ -55,7 +63,10 @@ impl BertModel {
         options: OutputOptions,
     ) -> BertModelOutput {
         let [batch, seq] = input_ids.dims();
-        let embedded = self.embeddings.forward(input_ids, token_type_ids);
+        let mut embedded = self.embeddings.forward(input_ids, token_type_ids);
+        if let Some(projection) = &self.projection {
+            embedded = linear_rows(projection, embedded);
+        }
         // transformers' eager path: (1 - mask) * finfo(dtype).min, added to the scores, in
         // the model's float type (f16 for inference on GPUs that have it).
         let dtype = embedded.dtype();
@@ -84,7 +95,7 @@ impl BertModel {
         };
         let mut hidden_states = Vec::new();
         let mut attentions = Vec::new();
-        for layer in &self.encoder.layer {
+        for layer in self.encoder.steps() {
             if options.hidden_states {
                 hidden_states.push(as_rows(&hidden));
             }

@@ -1,6 +1,7 @@
 //! The tensors a config implies, by Hugging Face name and shape: what a checkpoint is
 //! checked against before anything is built (`checkpoint::load_with_config`).
 
+use super::names::TensorNames;
 use crate::config::BertConfig;
 
 /// Every tensor [`crate::model::BertForMaskedLM::from_source`] asks for, by Hugging Face name, with the
@@ -46,61 +47,63 @@ fn norm(p: String, h: usize) -> [(String, Vec<usize>); 2] {
     ]
 }
 
-/// The embeddings and layers (`bert.embeddings.*`, `bert.encoder.*`).
+/// The embeddings, projection and stored layers, under the family's names.
 pub fn encoder_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
-    let (h, i) = (config.hidden_size, config.intermediate_size);
-    let e = "bert.embeddings";
+    let names = TensorNames::of(config);
+    let (h, i, e) = (
+        config.hidden_size,
+        config.intermediate_size,
+        config.embedding_width(),
+    );
+    let types = names
+        .token_type_embeddings
+        .clone()
+        .map(|name| (name, vec![config.type_vocab_size, e]));
     let embeddings = [
+        (names.word_embeddings.clone(), vec![config.vocab_size, e]),
         (
-            format!("{e}.word_embeddings.weight"),
-            vec![config.vocab_size, h],
-        ),
-        (
-            format!("{e}.position_embeddings.weight"),
-            vec![config.max_position_embeddings, h],
-        ),
-        (
-            format!("{e}.token_type_embeddings.weight"),
-            vec![config.type_vocab_size, h],
+            names.position_embeddings.clone(),
+            vec![config.max_position_embeddings, e],
         ),
     ]
     .into_iter()
-    .chain(norm(format!("{e}.LayerNorm"), h));
-    let layers = (0..config.num_hidden_layers).flat_map(move |n| {
-        let p = format!("bert.encoder.layer.{n}");
-        let a = format!("{p}.attention");
-        linear(format!("{a}.self.query"), h, h)
+    .chain(types)
+    .chain(norm(names.embeddings_norm.clone(), e))
+    .chain(
+        names
+            .projection
+            .clone()
             .into_iter()
-            .chain(linear(format!("{a}.self.key"), h, h))
-            .chain(linear(format!("{a}.self.value"), h, h))
-            .chain(linear(format!("{a}.output.dense"), h, h))
-            .chain(norm(format!("{a}.output.LayerNorm"), h))
-            .chain(linear(format!("{p}.intermediate.dense"), h, i))
-            .chain(linear(format!("{p}.output.dense"), i, h))
-            .chain(norm(format!("{p}.output.LayerNorm"), h))
+            .flat_map(move |p| linear(p, e, h)),
+    );
+    let layers = (0..config.stored_layers()).flat_map(move |n| {
+        let l = names.layer(n);
+        linear(l.query, h, h)
+            .into_iter()
+            .chain(linear(l.key, h, h))
+            .chain(linear(l.value, h, h))
+            .chain(linear(l.attention_dense, h, h))
+            .chain(norm(l.attention_norm, h))
+            .chain(linear(l.intermediate, h, i))
+            .chain(linear(l.output, i, h))
+            .chain(norm(l.output_norm, h))
     });
     embeddings.chain(layers)
 }
 
-/// The masked-LM head (`cls.predictions.*`).
+/// The masked-LM head.
 fn mlm_head_tensors(config: &BertConfig) -> impl Iterator<Item = (String, Vec<usize>)> + '_ {
-    let h = config.hidden_size;
-    let (decoder, bias) = if config.tie_word_embeddings {
-        (None, "cls.predictions.bias")
-    } else {
-        (
-            Some((
-                "cls.predictions.decoder.weight".to_string(),
-                vec![config.vocab_size, h],
-            )),
-            "cls.predictions.decoder.bias",
-        )
-    };
+    let names = TensorNames::of(config);
+    let (h, w, v) = (config.hidden_size, config.head_width(), config.vocab_size);
+    let decoder = (!config.tie_word_embeddings).then(|| (names.head_decoder.clone(), vec![v, w]));
     decoder
         .into_iter()
-        .chain(linear("cls.predictions.transform.dense".into(), h, h))
-        .chain(norm("cls.predictions.transform.LayerNorm".into(), h))
-        .chain([(bias.to_string(), vec![config.vocab_size])])
+        .chain(linear(names.head_dense.clone(), h, w))
+        .chain(norm(names.head_norm.clone(), w))
+        .chain([(
+            names.vocab_bias(config.tie_word_embeddings).to_string(),
+            vec![v],
+        )])
 }
 
 #[cfg(test)]
@@ -131,8 +134,24 @@ mod tests {
 
     #[test]
     fn checkpoint_tensors_are_exactly_what_from_source_asks_for() {
-        for tied in [true, false] {
+        let families = [
+            ("bert", None, None),
+            ("roberta", None, None),
+            ("camembert", None, None),
+            ("distilbert", None, None),
+            ("albert", Some(6), Some(2)),
+            ("electra", Some(6), None),
+            ("electra", None, None),
+        ];
+        for ((model_type, embedding_size, inner), tied) in
+            families.into_iter().flat_map(|f| [(f, true), (f, false)])
+        {
             let config = BertConfig {
+                model_type: model_type.into(),
+                embedding_size,
+                num_hidden_groups: inner.map(|_| 2),
+                inner_group_num: inner,
+                pad_token_id: Some(1),
                 vocab_size: 11,
                 hidden_size: 8,
                 num_hidden_layers: 2,
@@ -152,7 +171,29 @@ mod tests {
             };
             BertForMaskedLM::from_source(&config, &mut src).unwrap();
             let listed: Vec<_> = checkpoint_tensors(&config).collect();
-            assert_eq!(listed, src.asked, "tie_word_embeddings: {tied}");
+            assert_eq!(
+                listed, src.asked,
+                "{model_type} tie_word_embeddings: {tied}"
+            );
+            let model = BertForMaskedLM::from_source(&config, &mut src).unwrap();
+            let built = burn::module::Module::num_params(&model);
+            assert_eq!(
+                config.parameter_count(),
+                built as f64,
+                "{model_type} parameters"
+            );
+            let saved: Vec<_> = model
+                .named_tensors()
+                .into_iter()
+                .map(|t| (t.0, t.1))
+                .collect();
+            let first = |n: &str| listed.iter().any(|(l, _)| l == n);
+            assert!(
+                saved
+                    .iter()
+                    .all(|(n, _)| first(n) || TensorNames::of(&config).head_bias.contains(n)),
+                "{model_type}: every saved tensor is one the loader reads"
+            );
         }
     }
 

@@ -9,6 +9,7 @@ use burn::tensor::{Int, Tensor};
 
 use super::bert::{BertModel, OutputOptions};
 use super::init::{NamedTensor, NamedTensors, WeightSource, linear};
+use super::names::TensorNames;
 use super::pooler::BertPooler;
 use crate::config::BertConfig;
 use crate::error::Result;
@@ -44,9 +45,14 @@ pub struct BertForTokenClassification {
 }
 
 /// Their parameters under Hugging Face names, as `save_pretrained` writes them.
-fn named(bert: &BertModel, pooler: Option<&BertPooler>, classifier: &Linear) -> Vec<NamedTensor> {
+fn named(
+    config: &BertConfig,
+    bert: &BertModel,
+    pooler: Option<&BertPooler>,
+    classifier: &Linear,
+) -> Vec<NamedTensor> {
     let mut named = NamedTensors::default();
-    named.encoder(bert);
+    named.encoder(bert, &TensorNames::of(config));
     if let Some(pooler) = pooler {
         named.linear("bert.pooler.dense", &pooler.dense);
     }
@@ -96,7 +102,12 @@ impl BertForSequenceClassification {
 
     /// Every parameter under its Hugging Face name (as `save_pretrained` writes them).
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        named(&self.bert, Some(&self.pooler), &self.classifier)
+        named(
+            &self.config,
+            &self.bert,
+            Some(&self.pooler),
+            &self.classifier,
+        )
     }
 }
 
@@ -135,6 +146,6 @@ impl BertForTokenClassification {
     }
 
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
-        named(&self.bert, None, &self.classifier)
+        named(&self.config, &self.bert, None, &self.classifier)
     }
 }

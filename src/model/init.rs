@@ -12,7 +12,8 @@ use super::embeddings::BertEmbeddings;
 use super::head::{BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform};
 use super::layer::{BertEncoder, BertIntermediate, BertLayer, BertOutput};
 use super::layer_norm::LayerNorm;
-use crate::config::BertConfig;
+use super::names::TensorNames;
+use crate::config::{BertConfig, HeadActivation, HiddenAct};
 use crate::error::Result;
 
 /// How transformers' `_init_weights` initialises a parameter; a checkpoint ignores it.
@@ -103,82 +104,79 @@ fn embedding<S: WeightSource>(
 }
 
 impl BertModel {
-    /// The encoder (`bert.embeddings.*`, `bert.encoder.*`).
+    /// The encoder (embeddings, projection, stored layers), under the names of its family.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
         config.validate()?;
-        let h = config.hidden_size;
+        let names = TensorNames::of(config);
+        let (h, e) = (config.hidden_size, config.embedding_width());
         let eps = config.layer_norm_eps;
         let act = config.act();
 
+        // Asked for in the order `checkpoint_tensors` lists them.
+        let word_embeddings = embedding(src, &names.word_embeddings, config.vocab_size, e)?;
+        let position_embeddings = embedding(
+            src,
+            &names.position_embeddings,
+            config.max_position_embeddings,
+            e,
+        )?;
+        let token_type_embeddings = match &names.token_type_embeddings {
+            Some(name) => Some(embedding(src, name, config.type_vocab_size, e)?),
+            None => None,
+        };
         let embeddings = BertEmbeddings {
-            word_embeddings: embedding(
-                src,
-                "bert.embeddings.word_embeddings.weight",
-                config.vocab_size,
-                h,
-            )?,
-            position_embeddings: embedding(
-                src,
-                "bert.embeddings.position_embeddings.weight",
-                config.max_position_embeddings,
-                h,
-            )?,
-            token_type_embeddings: embedding(
-                src,
-                "bert.embeddings.token_type_embeddings.weight",
-                config.type_vocab_size,
-                h,
-            )?,
-            layer_norm: layer_norm(src, "bert.embeddings.LayerNorm", h, eps)?,
+            word_embeddings,
+            position_embeddings,
+            token_type_embeddings,
+            layer_norm: layer_norm(src, &names.embeddings_norm, e, eps)?,
+            padding_idx: config
+                .family()
+                .positions_after_padding()
+                .then_some(config.pad_token_id)
+                .flatten(),
+        };
+        let projection = match &names.projection {
+            Some(name) => Some(linear(src, name, e, h)?),
+            None => None,
         };
 
         // Grown as layers are built, never sized from the config up front (a config may
         // claim any number).
         let mut layers = Vec::new();
-        for i in 0..config.num_hidden_layers {
-            let p = format!("bert.encoder.layer.{i}");
+        for n in 0..config.stored_layers() {
+            let l = names.layer(n);
+            let i = config.intermediate_size;
             layers.push(BertLayer {
                 attention: BertAttention {
                     self_attention: BertSelfAttention {
-                        query: linear(src, &format!("{p}.attention.self.query"), h, h)?,
-                        key: linear(src, &format!("{p}.attention.self.key"), h, h)?,
-                        value: linear(src, &format!("{p}.attention.self.value"), h, h)?,
+                        query: linear(src, &l.query, h, h)?,
+                        key: linear(src, &l.key, h, h)?,
+                        value: linear(src, &l.value, h, h)?,
                         num_heads: config.num_attention_heads,
                         head_dim: config.head_dim(),
                     },
                     output: BertSelfOutput {
-                        dense: linear(src, &format!("{p}.attention.output.dense"), h, h)?,
-                        layer_norm: layer_norm(
-                            src,
-                            &format!("{p}.attention.output.LayerNorm"),
-                            h,
-                            eps,
-                        )?,
+                        dense: linear(src, &l.attention_dense, h, h)?,
+                        layer_norm: layer_norm(src, &l.attention_norm, h, eps)?,
                     },
                 },
                 intermediate: BertIntermediate {
-                    dense: linear(
-                        src,
-                        &format!("{p}.intermediate.dense"),
-                        h,
-                        config.intermediate_size,
-                    )?,
+                    dense: linear(src, &l.intermediate, h, i)?,
                     act,
                 },
                 output: BertOutput {
-                    dense: linear(
-                        src,
-                        &format!("{p}.output.dense"),
-                        config.intermediate_size,
-                        h,
-                    )?,
-                    layer_norm: layer_norm(src, &format!("{p}.output.LayerNorm"), h, eps)?,
+                    dense: linear(src, &l.output, i, h)?,
+                    layer_norm: layer_norm(src, &l.output_norm, h, eps)?,
                 },
             });
         }
         Ok(BertModel {
             embeddings,
-            encoder: BertEncoder { layer: layers },
+            projection,
+            encoder: BertEncoder {
+                layer: layers,
+                schedule: config.layer_schedule().collect(),
+            },
         })
     }
 }
@@ -187,35 +185,33 @@ impl BertForMaskedLM {
     /// Builds the model, asking `src` for every tensor by its Hugging Face name.
     pub fn from_source<S: WeightSource>(config: &BertConfig, src: &mut S) -> Result<Self> {
         let bert = BertModel::from_source(config, src)?;
-        let h = config.hidden_size;
+        let names = TensorNames::of(config);
+        let (h, w) = (config.hidden_size, config.head_width());
         let eps = config.layer_norm_eps;
-        let act = config.act();
+        let act = match config.family().head_activation() {
+            HeadActivation::Configured => config.act(),
+            HeadActivation::Gelu => HiddenAct::Gelu,
+        };
         let decoder = if config.tie_word_embeddings {
             None
         } else {
             let w = src.tensor(
-                "cls.predictions.decoder.weight",
-                [config.vocab_size, h],
+                &names.head_decoder,
+                [config.vocab_size, w],
                 ParamKind::Matrix,
             )?;
             Some(Param::from_tensor(w))
         };
-        // transformers adds the decoder's own bias; tied, that *is* `cls.predictions.bias`.
-        let bias_name = if config.tie_word_embeddings {
-            "cls.predictions.bias"
-        } else {
-            "cls.predictions.decoder.bias"
-        };
         let cls = BertOnlyMLMHead {
             predictions: BertLMPredictionHead {
                 transform: BertPredictionHeadTransform {
-                    dense: linear(src, "cls.predictions.transform.dense", h, h)?,
-                    layer_norm: layer_norm(src, "cls.predictions.transform.LayerNorm", h, eps)?,
+                    dense: linear(src, &names.head_dense, h, w)?,
+                    layer_norm: layer_norm(src, &names.head_norm, w, eps)?,
                     act,
                 },
                 decoder,
                 bias: Param::from_tensor(src.tensor(
-                    bias_name,
+                    names.vocab_bias(config.tie_word_embeddings),
                     [config.vocab_size],
                     ParamKind::Bias,
                 )?),
@@ -242,20 +238,20 @@ impl BertForMaskedLM {
     /// (Linear weights back in torch's `[out, in]`). Tied weights appear once, as
     /// transformers 5 writes them.
     pub fn named_tensors(&self) -> Vec<NamedTensor> {
+        let names = TensorNames::of(&self.config);
         let mut named = NamedTensors::default();
-        named.encoder(&self.bert);
+        named.encoder(&self.bert, &names);
         let head = &self.cls.predictions;
-        named.linear("cls.predictions.transform.dense", &head.transform.dense);
-        named.norm(
-            "cls.predictions.transform.LayerNorm",
-            &head.transform.layer_norm,
-        );
+        named.linear(&names.head_dense, &head.transform.dense);
+        named.norm(&names.head_norm, &head.transform.layer_norm);
         if let Some(decoder) = &head.decoder {
             // Untied, transformers 5 writes the decoder's weight and bias as well.
-            named.tensor("cls.predictions.decoder.weight", decoder.val());
-            named.tensor("cls.predictions.decoder.bias", head.bias.val());
+            named.tensor(&names.head_decoder, decoder.val());
+            if let Some(decoder_bias) = names.head_bias.get(1) {
+                named.tensor(decoder_bias, head.bias.val());
+            }
         }
-        named.tensor("cls.predictions.bias", head.bias.val());
+        named.tensor(&names.head_bias[0], head.bias.val());
         named.0
     }
 }
@@ -287,43 +283,34 @@ impl NamedTensors {
         self.tensor(&format!("{prefix}.bias"), norm.beta.val());
     }
 
-    /// The encoder's parameters: embeddings and layers.
-    pub fn encoder(&mut self, bert: &BertModel) {
+    /// The encoder's parameters: embeddings, projection and stored layers.
+    pub fn encoder(&mut self, bert: &BertModel, names: &TensorNames) {
         let emb = &bert.embeddings;
-        let e = "bert.embeddings";
+        self.tensor(&names.word_embeddings, emb.word_embeddings.weight.val());
         self.tensor(
-            &format!("{e}.word_embeddings.weight"),
-            emb.word_embeddings.weight.val(),
-        );
-        self.tensor(
-            &format!("{e}.position_embeddings.weight"),
+            &names.position_embeddings,
             emb.position_embeddings.weight.val(),
         );
-        self.tensor(
-            &format!("{e}.token_type_embeddings.weight"),
-            emb.token_type_embeddings.weight.val(),
-        );
-        self.norm(&format!("{e}.LayerNorm"), &emb.layer_norm);
-        for (i, layer) in bert.encoder.layer.iter().enumerate() {
-            let p = format!("bert.encoder.layer.{i}");
+        if let (Some(name), Some(types)) =
+            (&names.token_type_embeddings, &emb.token_type_embeddings)
+        {
+            self.tensor(name, types.weight.val());
+        }
+        self.norm(&names.embeddings_norm, &emb.layer_norm);
+        if let (Some(name), Some(projection)) = (&names.projection, &bert.projection) {
+            self.linear(name, projection);
+        }
+        for (n, layer) in bert.encoder.layer.iter().enumerate() {
+            let l = names.layer(n);
             let sa = &layer.attention.self_attention;
-            self.linear(&format!("{p}.attention.self.query"), &sa.query);
-            self.linear(&format!("{p}.attention.self.key"), &sa.key);
-            self.linear(&format!("{p}.attention.self.value"), &sa.value);
-            self.linear(
-                &format!("{p}.attention.output.dense"),
-                &layer.attention.output.dense,
-            );
-            self.norm(
-                &format!("{p}.attention.output.LayerNorm"),
-                &layer.attention.output.layer_norm,
-            );
-            self.linear(
-                &format!("{p}.intermediate.dense"),
-                &layer.intermediate.dense,
-            );
-            self.linear(&format!("{p}.output.dense"), &layer.output.dense);
-            self.norm(&format!("{p}.output.LayerNorm"), &layer.output.layer_norm);
+            self.linear(&l.query, &sa.query);
+            self.linear(&l.key, &sa.key);
+            self.linear(&l.value, &sa.value);
+            self.linear(&l.attention_dense, &layer.attention.output.dense);
+            self.norm(&l.attention_norm, &layer.attention.output.layer_norm);
+            self.linear(&l.intermediate, &layer.intermediate.dense);
+            self.linear(&l.output, &layer.output.dense);
+            self.norm(&l.output_norm, &layer.output.layer_norm);
         }
     }
 }

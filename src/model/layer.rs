@@ -84,8 +84,19 @@ impl BertLayer {
     }
 }
 
-/// The stack of layers.
+/// The stack of layers. ALBERT stores fewer layers than it runs (`layer_schedule`).
 #[derive(Module, Debug)]
 pub struct BertEncoder {
+    /// The stored layers.
     pub layer: Vec<BertLayer>,
+    /// Which stored layer each step runs, in order (`BertConfig::layer_schedule`).
+    #[module(skip)]
+    pub schedule: Vec<usize>,
+}
+
+impl BertEncoder {
+    /// The layers in the order the forward pass runs them.
+    pub fn steps(&self) -> impl Iterator<Item = &BertLayer> {
+        self.schedule.iter().filter_map(|&n| self.layer.get(n))
+    }
 }

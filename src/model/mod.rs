@@ -17,6 +17,7 @@ pub mod init;
 mod layer;
 mod layer_norm;
 mod layout;
+pub mod names;
 mod pooler;
 pub mod precision;
 

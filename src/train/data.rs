@@ -51,15 +51,19 @@ pub struct Masking {
 impl Masking {
     /// Masking for `tokenizer`'s vocabulary.
     pub fn for_tokenizer(tokenizer: &BertTokenizer) -> Self {
-        let special_ids: Vec<u32> = crate::tokenizer::SPECIAL_TOKENS
+        let special_ids = tokenizer.special_ids();
+        // Past the special tokens at the start of the vocabulary (BERT's `[PAD]`…`[MASK]`,
+        // RoBERTa's `<s>`…`<unk>`); a `<mask>` appended at the end stays out of the way.
+        let vocab_size = tokenizer.vocab_size() as u32;
+        let first_regular_id = special_ids
             .iter()
-            .filter_map(|t| tokenizer.token_to_id(t))
-            .collect();
-        let first_regular_id = special_ids.iter().max().map_or(0, |m| m + 1);
+            .filter(|&&id| id < vocab_size / 2)
+            .max()
+            .map_or(0, |m| m + 1);
         Self {
             probability: 0.15,
             mask_id: tokenizer.mask_id(),
-            vocab_size: tokenizer.vocab_size() as u32,
+            vocab_size,
             special_ids,
             first_regular_id,
         }
@@ -108,12 +112,7 @@ pub(super) fn sequence_markers(tokenizer: &BertTokenizer, seq_len: usize) -> Res
             "sequence length {seq_len} is too short (at least 3)"
         )));
     }
-    let id = |t: &str| {
-        tokenizer
-            .token_to_id(t)
-            .ok_or_else(|| BertError::Tokenizer(format!("the vocabulary has no {t}")))
-    };
-    Ok((id("[CLS]")?, id("[SEP]")?))
+    tokenizer.cls_sep()
 }
 
 /// Packs a stream of paragraphs into sequences of exactly `seq_len` tokens,

@@ -62,9 +62,7 @@ impl FineTuneRun {
         options.validate()?;
         let model = pipeline.masked_lm()?;
         let tokenizer = &pipeline.tokenizer;
-        let max_len = options
-            .max_len
-            .min(pipeline.config().max_position_embeddings);
+        let max_len = options.max_len.min(pipeline.config().max_tokens());
         let data = SentenceBatches::new(text, tokenizer, max_len, options.batch, options.seed)?;
         let weights = to_safetensors(model, StoreDtype::F32).await?;
         let device = pipeline.device.clone().autodiff();

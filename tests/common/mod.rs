@@ -23,6 +23,16 @@ pub const MODELS: [&str; 4] = [
     "tanh-untied-legacy",
 ];
 
+/// One checkpoint per family beyond `bert` (`scripts/make_family_fixtures.py`).
+pub const FAMILIES: [&str; 6] = [
+    "family-roberta",
+    "family-xlm-roberta",
+    "family-camembert",
+    "family-distilbert",
+    "family-albert",
+    "family-electra",
+];
+
 pub fn load(name: &str) -> Pipeline {
     Pipeline::load_dir(&model_dir(name), device::cpu())
         .unwrap_or_else(|e| panic!("loading {name}: {e}"))

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod f16;
+mod families;
 
 use bert_burn::checkpoint::read_f32;
 use bert_burn::inference::{
@@ -84,7 +85,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
 
         assert_eq!(
             out.hidden_states.len(),
-            p.masked_lm().unwrap().config().num_hidden_layers + 1
+            p.masked_lm().unwrap().config().layers_run() + 1
         );
         for (i, h) in out.hidden_states.into_iter().enumerate() {
             let (_, expected) = golden.get(&format!("{case_name}.hidden_states.{i}"));
@@ -97,7 +98,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
         }
         assert_eq!(
             out.attentions.len(),
-            p.masked_lm().unwrap().config().num_hidden_layers
+            p.masked_lm().unwrap().config().layers_run()
         );
         for (i, a) in out.attentions.into_iter().enumerate() {
             let (shape, expected) = golden.get(&format!("{case_name}.attentions.{i}"));
@@ -150,7 +151,7 @@ fn check_model_on(name: &str, device: burn::tensor::Device) {
                 &p.device,
             ))
             .unwrap();
-            let layers = p.masked_lm().unwrap().config().num_hidden_layers;
+            let layers = p.masked_lm().unwrap().config().layers_run();
             assert_eq!(
                 (analysis.layers, analysis.heads, analysis.seq),
                 (
@@ -211,7 +212,7 @@ fn check_layer_predictions(
     ))
     .unwrap();
     let (layers, h) = (
-        p.masked_lm().unwrap().config().num_hidden_layers,
+        p.masked_lm().unwrap().config().layers_run(),
         p.masked_lm().unwrap().config().hidden_size,
     );
     for mask in &analysis.masks {

@@ -121,7 +121,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         Some(dir) => start::resume(dir, &args, &dev)?,
         None => start::fresh(&args, &files, &dev)?,
     };
-    let max_len = model.config().max_position_embeddings;
+    let max_len = model.config().max_tokens();
     let tokenizer = BertTokenizer::from_json(tokenizer_json.as_bytes(), max_len)?;
     check_vocabulary(&tokenizer, model.config(), VocabularyUse::Training)?;
     let tokenizer_files = trained_tokenizer_files(&tokenizer_json, &tokenizer, max_len);

@@ -31,7 +31,7 @@ pub fn fresh(args: &PretrainArgs, files: &[PathBuf], dev: &Device) -> anyhow::Re
         Some(dir) => from_checkpoint(dir, args, dev)?,
         None => new_model(args, dev)?,
     };
-    let seq = args.seq.unwrap_or(model.config().max_position_embeddings);
+    let seq = args.seq.unwrap_or(model.config().max_tokens());
     model.config().check_sequence_length(seq, 3)?;
     let steps = args.steps.unwrap_or(10_000);
     ensure!(steps > 0, "--steps must be at least 1");

@@ -40,11 +40,11 @@ pub(super) async fn load(
     let c = session.config();
     let info = ModelInfo {
         source: files.source.clone(),
-        layers: c.num_hidden_layers,
+        layers: c.layers_run(),
         hidden_size: c.hidden_size,
         heads: c.num_attention_heads,
         vocab_size: c.vocab_size,
-        max_positions: c.max_position_embeddings,
+        max_positions: c.max_tokens(),
         parameters: session.pipeline.head.parameters(),
         config: serde_json::to_value(c).unwrap_or_default(),
         backend: session.backend.clone(),

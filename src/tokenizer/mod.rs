@@ -1,4 +1,8 @@
-//! BERT's WordPiece tokenizer, from `tokenizer.json` or rebuilt from `vocab.txt`.
+//! The tokenizer of a BERT-family checkpoint: any `tokenizer.json` (WordPiece, byte-level
+//! BPE, SentencePiece Unigram), or BERT's WordPiece rebuilt from `vocab.txt`. The mask,
+//! padding and special tokens are the tokenizer's own (`[MASK]`, `<mask>`…).
+
+mod precompiled;
 
 use serde::{Deserialize, Serialize};
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
@@ -46,42 +50,72 @@ pub struct BertTokenizer {
     plain: Tokenizer,
     mask_token: String,
     mask_id: u32,
+    /// Every special token the tokenizer declares (`[CLS]`, `<s>`, `<mask>`…).
+    specials: std::collections::HashSet<String>,
     max_length: usize,
 }
 
 /// BERT's special tokens, in the order its vocabularies give them ids 0..5.
 pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
+/// Which of a tokenizer's special tokens is its mask: `[MASK]`, `<mask>`, or another
+/// special token whose name says mask.
+fn find_mask_token<'a>(specials: impl Iterator<Item = &'a str>) -> Option<String> {
+    let specials: Vec<&str> = specials.collect();
+    ["[MASK]", "<mask>"]
+        .into_iter()
+        .find(|t| specials.contains(t))
+        .or_else(|| {
+            specials
+                .iter()
+                .copied()
+                .find(|t| t.to_lowercase().contains("mask"))
+        })
+        .map(str::to_string)
+}
+
 /// What the `tokenizers` crate would panic on rather than report, refused first: JSON it
 /// cannot parse (a syntax error or a lone-surrogate escape inside the `decoder` section hits
-/// an `expect`), SentencePiece's `Precompiled` normaliser (a malformed char map hits
-/// another; BERT tokenizers never use it), and a `TemplateProcessing` post-processor whose
+/// an `expect`), a SentencePiece `Precompiled` normaliser whose char map is damaged (another
+/// `expect`, and unchecked reads while normalising), and a `TemplateProcessing` post-processor whose
 /// template names a special token it does not define (every encode would panic). In the
 /// browser a panic kills the page.
 fn check_json(bytes: &[u8]) -> Result<()> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| BertError::Tokenizer(format!("tokenizer.json is not valid JSON: {e}")))?;
-    fn find_precompiled(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(map) => {
-                map.get("type").and_then(|t| t.as_str()) == Some("Precompiled")
-                    || map.values().any(find_precompiled)
-            }
-            serde_json::Value::Array(items) => items.iter().any(find_precompiled),
-            _ => false,
-        }
-    }
     if let Some(processor) = value.get("post_processor") {
         check_templates(processor)?;
     }
-    if value.get("normalizer").is_some_and(find_precompiled) {
-        return Err(BertError::Tokenizer(
-            "tokenizer.json uses a `Precompiled` (SentencePiece) normalizer, which BERT's \
-             WordPiece tokenizers do not have: is this a BERT checkpoint?"
-                .into(),
-        ));
+    if let Some(normalizer) = value.get("normalizer") {
+        check_precompiled(normalizer)?;
     }
     Ok(())
+}
+
+/// Every `Precompiled` normaliser (also inside a `Sequence`) has a charsmap the tokenizers
+/// crate can load and use without panicking (`precompiled.rs`).
+fn check_precompiled(v: &serde_json::Value) -> Result<()> {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(|t| t.as_str()) == Some("Precompiled") {
+                let charsmap = map
+                    .get("precompiled_charsmap")
+                    .and_then(|c| c.as_str())
+                    .ok_or_else(|| {
+                        BertError::Tokenizer(
+                            "tokenizer.json's Precompiled normalizer has no precompiled_charsmap"
+                                .into(),
+                        )
+                    })?;
+                precompiled::check(charsmap).map_err(|e| {
+                    BertError::Tokenizer(format!("tokenizer.json's Precompiled normalizer: {e}"))
+                })?;
+            }
+            map.values().try_for_each(check_precompiled)
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_precompiled),
+        _ => Ok(()),
+    }
 }
 
 /// Every special token a `TemplateProcessing` template uses is defined in its
@@ -126,7 +160,9 @@ impl BertTokenizer {
         check_json(bytes)?;
         let inner = Tokenizer::from_bytes(bytes)
             .map_err(|e| BertError::Tokenizer(format!("tokenizer.json: {e}")))?;
-        Self::wrap(inner, "[MASK]", max_length)
+        let mask = find_mask_token(special_tokens(&inner).iter().map(String::as_str))
+            .unwrap_or_else(|| "[MASK]".into());
+        Self::wrap(inner, &mask, max_length)
     }
 
     /// From `vocab.txt` (one token per line, id = line number) and, optionally, the
@@ -229,11 +265,13 @@ impl BertTokenizer {
                 ..Default::default()
             }))
             .map_err(|e| BertError::Tokenizer(e.to_string()))?;
+        let specials = special_tokens(&inner);
         Ok(Self {
             inner,
             plain,
             mask_token: mask_token.into(),
             mask_id,
+            specials,
             max_length,
         })
     }
@@ -262,13 +300,59 @@ impl BertTokenizer {
         self.inner.id_to_token(id)
     }
 
-    /// The `[PAD]` id (0 when the vocabulary has none).
+    /// The padding id: `[PAD]` or `<pad>` (0 when the vocabulary has neither).
     pub fn pad_id(&self) -> u32 {
-        self.inner.token_to_id("[PAD]").unwrap_or(0)
+        ["[PAD]", "<pad>"]
+            .iter()
+            .find_map(|t| self.inner.token_to_id(t))
+            .unwrap_or(0)
+    }
+
+    /// The ids the post-processor puts around a single text (`[CLS]`/`[SEP]`,
+    /// `<s>`/`</s>`), for building training sequences as the tokenizer would.
+    pub fn cls_sep(&self) -> Result<(u32, u32)> {
+        let enc = self
+            .plain
+            .encode("a", true)
+            .map_err(|e| BertError::Tokenizer(format!("could not tokenize: {e}")))?;
+        let special = enc.get_special_tokens_mask();
+        match (enc.get_ids(), special) {
+            (ids, mask) if ids.len() >= 2 && mask[0] == 1 && mask[ids.len() - 1] == 1 => {
+                Ok((ids[0], ids[ids.len() - 1]))
+            }
+            _ => Err(BertError::Tokenizer(
+                "the tokenizer adds no special tokens around a text (its post_processor \
+                 should add [CLS] … [SEP] or <s> … </s>)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// What token `id` reads as inside a text: decoded (byte-level BPE's `Ġ` and bytes,
+    /// SentencePiece's `▁`), without the space that marks a word start or WordPiece's `##`.
+    pub fn token_text(&self, id: u32) -> String {
+        let token = self.inner.id_to_token(id).unwrap_or_default();
+        if self.is_special_token(&token) {
+            return token;
+        }
+        let decoded = self.inner.decode(&[id], false).unwrap_or(token);
+        let trimmed = decoded.trim_start();
+        trimmed.strip_prefix("##").unwrap_or(trimmed).to_string()
+    }
+
+    /// The ids of every special token, sorted.
+    pub fn special_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .specials
+            .iter()
+            .filter_map(|t| self.inner.token_to_id(t))
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     pub fn is_special_token(&self, token: &str) -> bool {
-        SPECIAL_TOKENS.contains(&token) || token == self.mask_token
+        self.specials.contains(token) || token == self.mask_token
     }
 
     /// Tokenizes one text, or a pair when `text_b` is given. Special tokens are added.
@@ -315,4 +399,22 @@ impl BertTokenizer {
             .decode(ids, true)
             .map_err(|e| BertError::Tokenizer(format!("could not decode: {e}")))
     }
+}
+
+/// The special tokens a tokenizer declares (its added tokens marked special), plus BERT's
+/// five where the vocabulary has them.
+fn special_tokens(inner: &Tokenizer) -> std::collections::HashSet<String> {
+    let mut specials: std::collections::HashSet<String> = inner
+        .get_added_tokens_decoder()
+        .values()
+        .filter(|t| t.special)
+        .map(|t| t.content.clone())
+        .collect();
+    specials.extend(
+        SPECIAL_TOKENS
+            .iter()
+            .filter(|t| inner.token_to_id(t).is_some())
+            .map(|t| t.to_string()),
+    );
+    specials
 }
