@@ -75,6 +75,9 @@ async fn predict_at(
 pub struct FillStep {
     pub position: usize,
     pub token: String,
+    /// What the token reads as in text (`Prediction::text`).
+    #[serde(default)]
+    pub text: String,
     pub id: u32,
     pub probability: f32,
 }
@@ -106,6 +109,7 @@ pub async fn fill_most_confident(
     Ok(Some(FillStep {
         position,
         token: best.token,
+        text: best.text,
         id: best.id,
         probability: best.probability,
     }))

@@ -28,6 +28,10 @@ pub struct Encoding {
     pub sequence_ids: Vec<Option<usize>>,
     /// `[CLS]`, `[SEP]`, … (added by the post-processor or typed, like `[MASK]`).
     pub special: Vec<bool>,
+    /// Each token as a reader sees it: decoded (byte-level BPE's `Ġfox` is `fox`,
+    /// SentencePiece's `▁fox` is `fox`), WordPiece's `##ed` as it is; `␣` for a bare space.
+    #[serde(default)]
+    pub labels: Vec<String>,
     /// The input was longer than the model accepts and was cut.
     pub truncated: bool,
 }
@@ -328,16 +332,27 @@ impl BertTokenizer {
         }
     }
 
-    /// What token `id` reads as inside a text: decoded (byte-level BPE's `Ġ` and bytes,
-    /// SentencePiece's `▁`), without the space that marks a word start or WordPiece's `##`.
+    /// What token `id` reads as inside a text: its [`Self::label`] without WordPiece's
+    /// `##` (what replaces a mask when the token is chosen).
     pub fn token_text(&self, id: u32) -> String {
+        match self.label(id).as_str() {
+            "␣" => " ".to_string(),
+            label => label.strip_prefix("##").unwrap_or(label).to_string(),
+        }
+    }
+
+    /// Token `id` as a chip shows it: decoded alone, without the space that marks a word
+    /// start (see [`Encoding::labels`]).
+    pub fn label(&self, id: u32) -> String {
         let token = self.inner.id_to_token(id).unwrap_or_default();
         if self.is_special_token(&token) {
             return token;
         }
         let decoded = self.inner.decode(&[id], false).unwrap_or(token);
-        let trimmed = decoded.trim_start();
-        trimmed.strip_prefix("##").unwrap_or(trimmed).to_string()
+        match decoded.trim_start() {
+            "" => "␣".to_string(),
+            text => text.to_string(),
+        }
     }
 
     /// The ids of every special token, sorted.
@@ -368,19 +383,34 @@ impl BertTokenizer {
             .inner
             .encode_char_offsets(input, true)
             .map_err(|e| BertError::Tokenizer(format!("could not tokenize: {e}")))?;
+        let segments: [Vec<char>; 2] = [
+            text.chars().collect(),
+            text_b.unwrap_or_default().chars().collect(),
+        ];
+        let sequence_ids = enc.get_sequence_ids();
+        let offsets = enc
+            .get_offsets()
+            .iter()
+            .zip(&sequence_ids)
+            .map(|(&range, segment)| match segment {
+                Some(s) => without_spaces(&segments[(*s).min(1)], range),
+                None => range,
+            })
+            .collect();
         Ok(Encoding {
             tokens: enc.get_tokens().to_vec(),
             ids: enc.get_ids().to_vec(),
             type_ids: enc.get_type_ids().to_vec(),
-            offsets: enc.get_offsets().to_vec(),
+            offsets,
             word_ids: enc.get_word_ids().to_vec(),
-            sequence_ids: enc.get_sequence_ids(),
+            sequence_ids,
             special: enc
                 .get_special_tokens_mask()
                 .iter()
                 .zip(enc.get_tokens())
                 .map(|(&m, tok)| m == 1 || self.is_special_token(tok))
                 .collect(),
+            labels: enc.get_ids().iter().map(|&id| self.label(id)).collect(),
             truncated: !enc.get_overflowing().is_empty(),
         })
     }
@@ -417,4 +447,20 @@ fn special_tokens(inner: &Tokenizer) -> std::collections::HashSet<String> {
             .map(|t| t.to_string()),
     );
     specials
+}
+
+/// A token's `[start, end)` without the whitespace at its edges: an added token with
+/// `lstrip` (RoBERTa's and XLM-R's `<mask>`) covers the space before it, and some
+/// SentencePiece tokens the space their `▁` stands for. Edits in the page replace a token's
+/// characters, so those spaces must stay outside.
+fn without_spaces(text: &[char], (start, end): (usize, usize)) -> (usize, usize) {
+    let end = end.min(text.len());
+    let start = start.min(end);
+    let inner = &text[start..end];
+    let lead = inner.iter().take_while(|c| c.is_whitespace()).count();
+    if lead == inner.len() {
+        return (start, end);
+    }
+    let trail = inner.iter().rev().take_while(|c| c.is_whitespace()).count();
+    (start + lead, end - trail)
 }

@@ -64,17 +64,26 @@ pub enum LoadSource {
 /// The last forward pass the views show, with the tokens it ran on.
 pub struct LastPass {
     pub analysis: Analysis,
+    /// What each token's row and column are called (`TokenState::labels`).
     pub labels: Vec<String>,
+    /// Which tokens the tokenizer added around the text (`[CLS]`, `<s>`…), for hiding them.
+    pub added: Vec<bool>,
     pub boundary: Option<usize>,
     /// Attention rollout of `analysis`, computed when first shown.
     pub rollout: OnceCell<Vec<f32>>,
 }
 
 impl LastPass {
-    pub fn new(analysis: Analysis, labels: Vec<String>, boundary: Option<usize>) -> Self {
+    pub fn new(
+        analysis: Analysis,
+        labels: Vec<String>,
+        added: Vec<bool>,
+        boundary: Option<usize>,
+    ) -> Self {
         Self {
             analysis,
             labels,
+            added,
             boundary,
             rollout: OnceCell::new(),
         }

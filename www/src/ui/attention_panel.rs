@@ -28,7 +28,7 @@ fn draw_model_view(app: &App) {
     let pass = app.last_pass.borrow().clone();
     match pass {
         Some(pass) => {
-            let visible = visible_tokens(app, &pass.labels);
+            let visible = visible_tokens(app, &pass);
             model_view::draw(app.el.model_view.clone(), pass, visible, cancel);
         }
         None => dom::clear(&app.el.model_view),
@@ -72,11 +72,12 @@ fn selected_layer_head(app: &App) -> (usize, Option<usize>) {
     )
 }
 
-/// Visible rows/columns: all tokens, or all but `[CLS]`/`[SEP]` when hidden.
-fn visible_tokens(app: &App, labels: &[String]) -> Vec<usize> {
+/// Visible rows/columns: all tokens, or, when hidden, all but the special tokens the
+/// tokenizer added around the text (`[CLS]`/`[SEP]`, `<s>`/`</s>`).
+fn visible_tokens(app: &App, pass: &LastPass) -> Vec<usize> {
     let hide = app.el.hide_special.checked();
-    (0..labels.len())
-        .filter(|&i| !hide || !matches!(labels[i].as_str(), "[CLS]" | "[SEP]"))
+    (0..pass.labels.len())
+        .filter(|&i| !hide || !pass.added.get(i).copied().unwrap_or(false))
         .collect()
 }
 
@@ -105,7 +106,7 @@ fn render(app: &App, full: bool) {
     let analysis = &pass.analysis;
     let (layer, head) = selected_layer_head(app);
     let layer = layer.min(analysis.layers.saturating_sub(1));
-    let visible = visible_tokens(app, &pass.labels);
+    let visible = visible_tokens(app, &pass);
     let big = view(pass, &visible, app.hover.get());
     let rollout = app.el.head.value() == ROLLOUT;
     let caption = if rollout {
@@ -202,7 +203,7 @@ fn shown_map(app: &App, map: &[f32], max: f32) {
 fn show_value(app: &App, e: &MouseEvent) {
     let text = (|| {
         let pass = app.last_pass.borrow().clone()?;
-        let visible = visible_tokens(app, &pass.labels);
+        let visible = visible_tokens(app, &pass);
         let v = view(&pass, &visible, None);
         let c = &app.el.heatmap;
         let rect = c.get_bounding_client_rect();
@@ -266,7 +267,7 @@ pub fn set_hover(app: &App, hover: Option<usize>) {
 /// The token under the pointer on the big map.
 fn token_under(app: &App, e: &MouseEvent) -> Option<usize> {
     let pass = app.last_pass.borrow().clone()?;
-    let visible = visible_tokens(app, &pass.labels);
+    let visible = visible_tokens(app, &pass);
     let v = heatmap::View {
         hover: None,
         ..view(&pass, &visible, None)

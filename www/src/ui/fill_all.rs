@@ -50,7 +50,7 @@ pub async fn fill_all(app: &AppRef) {
             progress(&format!("filling: 0 of {total} masks"));
         }
         // Written into the text; the chips follow it (the model runs once, at the end).
-        let Some(fill) = step.and_then(|s| text_edits::fill_edit(&tokens, s.position, &s.token))
+        let Some(fill) = step.and_then(|s| text_edits::fill_edit(&tokens, s.position, &s.text))
         else {
             break;
         };

@@ -6,14 +6,18 @@ use bert_burn::inference::MaskPredictions;
 use wasm_bindgen::JsCast;
 
 use super::dom;
+use super::tokens::TokenState;
 
-pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &[String]) {
+pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &TokenState) {
     dom::clear(container);
     if masks.is_empty() {
+        let mask = &tokens.mask_token;
         let hint = dom::el(
             "p",
             "hint",
-            "No [MASK] in the text: click a token above (or type [MASK]) to ask the model.",
+            &format!(
+                "No {mask} in the text: click a token above (or type {mask}) to ask the model."
+            ),
         );
         let _ = container.append_child(&hint);
         return;
@@ -32,7 +36,7 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             let (before, after) = filled_sentence(tokens, mask.position);
             let line = dom::el("p", "filled", "");
             dom::set_attr(&line, "data-testid", "filled-sentence");
-            let word = dom::el("b", "", &best.token.replace("##", ""));
+            let word = dom::el("b", "", &best.text);
             let _ = line.append_with_str_1(&before);
             let _ = line.append_child(&word);
             let _ = line.append_with_str_1(&after);
@@ -45,10 +49,14 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             dom::set_attr(&row, "data-mask-position", &mask.position.to_string());
             dom::set_attr(&row, "data-token-id", &p.id.to_string());
             dom::set_attr(&row, "data-token", &p.token);
+            dom::set_attr(&row, "data-text", &p.text);
             let (before, after) = filled_sentence(tokens, mask.position);
-            let filled = format!("{before}{}{after}", p.token.replace("##", ""));
+            let filled = format!("{before}{}{after}", p.text);
             dom::set_attr(&row, "title", &format!("{filled} (click to fill it in)"));
-            let word = dom::el("span", "prediction-token", &p.token);
+            // WordPiece's `##` says the piece joins the word before; other tokenizers' word
+            // markers (`Ġ`, `▁`) are spaces, shown as the text they make.
+            let shown = if p.token.starts_with("##") { &p.token } else { &p.text };
+            let word = dom::el("span", "prediction-token", shown);
             let bar = dom::el("span", "bar", "");
             let fill = dom::el("span", "bar-fill", "");
             // Through the CSSOM: a `style` attribute would be inline style, which the page's
@@ -72,19 +80,24 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
     }
 }
 
-/// The text around `position` rebuilt from its word pieces (special tokens left out,
-/// `##` pieces joined to their word, other masks as `___`): what comes before the filler
-/// (with the space it needs) and after it.
-pub fn filled_sentence(tokens: &[String], position: usize) -> (String, String) {
+/// The text around `position` rebuilt from its tokens as they read (tokens the tokenizer
+/// added left out, pieces joined where the text has no space between them, other masks as
+/// `___`): what comes before the filler (with the space it needs) and after it.
+pub fn filled_sentence(tokens: &TokenState, position: usize) -> (String, String) {
+    let added = tokens.added();
     // Each shown token, and whether it attaches to what precedes it (no space).
     let shown = |range: std::ops::Range<usize>| {
-        tokens[range]
-            .iter()
-            .filter(|t| !matches!(t.as_str(), "[CLS]" | "[SEP]" | "[PAD]"))
-            .map(|t| match (t.as_str(), t.strip_prefix("##")) {
-                ("[MASK]", _) => ("___".to_string(), false),
-                (_, Some(piece)) => (piece.to_string(), true),
-                (t, None) => (t.to_string(), t.chars().all(|c| ".,;:!?)'".contains(c))),
+        range
+            // A bare word-start marker (SentencePiece's lone `▁`) is a space, not a word.
+            .filter(|&i| !added[i] && tokens.labels[i] != "␣")
+            .map(|i| {
+                let label = &tokens.labels[i];
+                let text = if tokens.is_mask(i) {
+                    "___".to_string()
+                } else {
+                    label.strip_prefix("##").unwrap_or(label).to_string()
+                };
+                (text, tokens.attached(i))
             })
             .collect::<Vec<_>>()
     };
@@ -100,7 +113,7 @@ pub fn filled_sentence(tokens: &[String], position: usize) -> (String, String) {
     };
     let position = position.min(tokens.len());
     let mut before = join(shown(0..position), false);
-    if !before.is_empty() {
+    if !before.is_empty() && !tokens.attached(position) {
         before.push(' ');
     }
     let after = join(shown((position + 1).min(tokens.len())..tokens.len()), true);
@@ -108,17 +121,15 @@ pub fn filled_sentence(tokens: &[String], position: usize) -> (String, String) {
 }
 
 /// A few tokens either side of a mask, so each card says which mask it is.
-fn context_around(tokens: &[String], position: usize) -> String {
+fn context_around(tokens: &TokenState, position: usize) -> String {
     let from = position.saturating_sub(3);
     let to = (position + 4).min(tokens.len());
-    tokens[from..to]
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            if from + k == position {
+    (from..to)
+        .map(|i| {
+            if i == position {
                 "___".to_string()
             } else {
-                t.clone()
+                tokens.labels[i].clone()
             }
         })
         .collect::<Vec<_>>()
@@ -170,22 +181,54 @@ pub fn render_by_layer(container: &web_sys::Element, masks: &[MaskPredictions]) 
 
 #[cfg(test)]
 mod tests {
+    use bert_burn::BertTokenizer;
+
     use super::filled_sentence;
+    use crate::ui::tokens::TokenState;
+
+    fn state(fixture: &str, text: &str) -> TokenState {
+        let path = format!(
+            "{}/../tests/fixtures/models/{fixture}/tokenizer.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let tokenizer = BertTokenizer::from_json(&std::fs::read(path).unwrap(), 64).unwrap();
+        let enc = tokenizer.encode(text, None).unwrap();
+        TokenState::new(&enc, tokenizer.mask_id(), tokenizer.mask_token())
+    }
 
     #[test]
     fn the_filled_sentence_joins_word_pieces_and_punctuation() {
-        let t: Vec<String> = [
-            "[CLS]", "she", "open", "##ed", "the", "[MASK]", "and", "[MASK]", ".", "[SEP]",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let (before, after) = filled_sentence(&t, 5);
+        let t = state("gelu-f32", "she opened the [MASK] and [MASK].");
+        let first = t.mask_positions()[0];
+        let (before, after) = filled_sentence(&t, first);
         assert_eq!(
             format!("{before}door{after}"),
             "she opened the door and ___."
         );
         let (before, after) = filled_sentence(&t, 1);
         assert_eq!(format!("{before}he{after}"), "he opened the ___ and ___.");
+    }
+
+    #[test]
+    fn byte_level_and_sentencepiece_sentences_read_as_written() {
+        for (fixture, mask) in [
+            ("family-roberta", "<mask>"),
+            ("family-xlm-roberta", "<mask>"),
+        ] {
+            let t = state(fixture, &format!("The quick brown {mask} jumps."));
+            let m = t.mask_positions()[0];
+            let (before, after) = filled_sentence(&t, m);
+            assert_eq!(
+                format!("{before}fox{after}"),
+                "The quick brown fox jumps.",
+                "{fixture}: {:?}",
+                t.labels
+            );
+            assert!(
+                t.labels.iter().all(|l| !l.contains('Ġ') && !l.contains('▁')),
+                "{fixture}: {:?}",
+                t.labels
+            );
+        }
     }
 }

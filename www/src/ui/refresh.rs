@@ -229,7 +229,7 @@ async fn show(app: &AppRef, pass: Pass, ms: f64, current: bool) {
     }
     let (layers, heads) = (analysis.layers, analysis.heads);
     let boundary = tokens.segment_boundary();
-    *app.last_pass.borrow_mut() = Some(Rc::new(LastPass::new(analysis, tokens.tokens, boundary)));
+    *app.last_pass.borrow_mut() = Some(Rc::new(LastPass::new(analysis, tokens.labels.clone(), tokens.added(), boundary)));
     // The predictions are on screen before the maps are drawn.
     sleep_ms(0).await;
     attention_panel::show(app, layers, heads);
@@ -259,7 +259,7 @@ fn show_masked(app: &App, analyzed: &Analyzed, tokens: &TokenState, ms: f64, run
         &analyzed.kernels.to_string(),
     );
     let masks = &analyzed.analysis.masks;
-    predictions::render(&app.el.predictions, masks, &tokens.tokens);
+    predictions::render(&app.el.predictions, masks, &tokens);
     warn_of_cut_masks(app, tokens);
     predictions::render_by_layer(&app.el.layer_predictions, masks);
 }

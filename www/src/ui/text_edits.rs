@@ -136,8 +136,9 @@ pub fn unmask_edit(state: &TokenState, spans: &[Span], i: usize) -> Option<TextE
     })
 }
 
-/// Writing `token` (a WordPiece token: `##ing` joins the word before) where mask chip `i` is.
-pub fn fill_edit(state: &TokenState, i: usize, token: &str) -> Option<TextEdit> {
+/// Writing `text` (a prediction's `text`: `ing` of `##ing`, `fox` of `Ġfox`) where mask
+/// chip `i` is.
+pub fn fill_edit(state: &TokenState, i: usize, text: &str) -> Option<TextEdit> {
     if i >= state.len() || !state.is_mask(i) {
         return None;
     }
@@ -146,7 +147,7 @@ pub fn fill_edit(state: &TokenState, i: usize, token: &str) -> Option<TextEdit> 
         segment,
         start,
         end,
-        text: token.strip_prefix("##").unwrap_or(token).to_string(),
+        text: text.to_string(),
     })
 }
 

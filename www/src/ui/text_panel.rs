@@ -101,13 +101,13 @@ pub fn wire(app: &AppRef) {
         };
         let (Some(position), Some(token)) = (
             dom::data_usize(&row, "data-mask-position"),
-            row.get_attribute("data-token"),
+            row.get_attribute("data-text"),
         ) else {
             return;
         };
         // The predictions belong to the last pass: its tokens must still be the text's.
         let same =
-            a.last_pass.borrow().as_ref().map(|p| &p.labels) == Some(&a.tokens.borrow().tokens);
+            a.last_pass.borrow().as_ref().map(|p| &p.labels) == Some(&a.tokens.borrow().labels);
         if !a.tokens_current() || !same {
             return;
         }

@@ -11,6 +11,8 @@ use super::dom;
 pub struct TokenState {
     /// The tokenizer's view of the text boxes: a chip per token.
     pub tokens: Vec<String>,
+    /// What each chip shows (`Encoding::labels`: `fox` for `Ġfox` or `▁fox`).
+    pub labels: Vec<String>,
     pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,
     /// Each token's characters in its text box (see [`super::text_edits`]).
@@ -30,6 +32,11 @@ impl TokenState {
     pub fn new(enc: &Encoding, mask_id: u32, mask_token: &str) -> Self {
         Self {
             tokens: enc.tokens.clone(),
+            labels: if enc.labels.len() == enc.tokens.len() {
+                enc.labels.clone()
+            } else {
+                enc.tokens.clone()
+            },
             ids: enc.ids.clone(),
             type_ids: enc.type_ids.clone(),
             offsets: enc.offsets.clone(),
@@ -64,6 +71,37 @@ impl TokenState {
         (0..self.len()).filter(|&i| self.is_mask(i)).collect()
     }
 
+    /// Whether token `i` continues the word before it in the text (no space between them:
+    /// `##ed` after `open`, `.` after `door`), from the offsets, whatever the tokenizer.
+    pub fn attached(&self, i: usize) -> bool {
+        let added = |k: usize| self.special[k] && self.offsets[k].0 == self.offsets[k].1;
+        // The token before, past bare word-start markers (a lone `Ġ` or `▁` is a space).
+        let Some(j) = (0..i.min(self.len())).rev().find(|&k| self.labels[k] != "␣") else {
+            return false;
+        };
+        !added(j)
+            && !added(i)
+            && self.sequence_ids[i] == self.sequence_ids[j]
+            && self.offsets[i].0 == self.offsets[j].1
+    }
+
+    /// Whether token `i` is a later piece of a word (`##ed`, byte-level `ic` of `quick`).
+    pub fn is_piece(&self, i: usize) -> bool {
+        i > 0
+            && !self.special[i]
+            && self.word_ids[i].is_some()
+            && self.word_ids[i] == self.word_ids[i - 1]
+            && self.sequence_ids[i] == self.sequence_ids[i - 1]
+    }
+
+    /// Which tokens the tokenizer added around the text (`[CLS]`, `<s>`…): specials that
+    /// cover none of its characters (a typed `[MASK]` or `[UNK]` covers some).
+    pub fn added(&self) -> Vec<bool> {
+        (0..self.len())
+            .map(|i| self.special[i] && self.offsets[i].0 == self.offsets[i].1)
+            .collect()
+    }
+
     /// Index of the first token of the second segment, for pairs.
     pub fn segment_boundary(&self) -> Option<usize> {
         self.type_ids.iter().position(|&t| t == 1)
@@ -78,7 +116,7 @@ impl TokenState {
         } else if self.filled[i] {
             class.push_str(" filled");
         }
-        if self.tokens[i].starts_with("##") {
+        if self.is_piece(i) {
             class.push_str(" piece");
         }
         if self.type_ids[i] == 1 {
@@ -92,7 +130,7 @@ impl TokenState {
 pub fn render(container: &web_sys::Element, state: &TokenState) {
     dom::clear(container);
     for i in 0..state.len() {
-        let chip = dom::el("button", &state.chip_class(i), &state.tokens[i]);
+        let chip = dom::el("button", &state.chip_class(i), &state.labels[i]);
         dom::set_attr(&chip, "type", "button");
         dom::set_attr(&chip, "data-testid", "token");
         dom::set_attr(&chip, "data-index", &i.to_string());
@@ -105,11 +143,14 @@ pub fn render(container: &web_sys::Element, state: &TokenState) {
             dom::set_attr(&chip, "aria-pressed", &state.is_mask(i).to_string());
         }
         let title = if state.is_fixed(i) {
-            format!("{} (special token)", state.tokens[i])
+            format!("{} (special token)", state.labels[i])
         } else if state.is_mask(i) {
             format!("position {i}: masked (click to restore)")
         } else {
-            format!("position {i}: id {} (click to mask)", state.ids[i])
+            format!(
+                "position {i}: {} (id {}; click to mask)",
+                state.tokens[i], state.ids[i]
+            )
         };
         dom::set_attr(&chip, "title", &title);
         let _ = container.append_child(&chip);
