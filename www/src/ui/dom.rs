@@ -22,6 +22,17 @@ pub fn by_testid(id: &str) -> Option<Element> {
         .flatten()
 }
 
+/// Every element of the page matching `selector`.
+pub fn all(selector: &str) -> Vec<Element> {
+    let Ok(list) = document().query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
 /// A new element with a class and text content.
 pub fn el(tag: &str, class: &str, text: &str) -> Element {
     let e = document().create_element(tag).expect("valid tag name");

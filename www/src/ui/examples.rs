@@ -1,6 +1,7 @@
 //! Example sentences under the text box, chosen for the loaded model: for the embedded
 //! model (trained on old books), blanks it fills right — measured with `bert fill-mask
-//! --model assets` (top-1 in brackets); for any other model, everyday ones.
+//! --model assets` (top-1 in brackets); for any other model, everyday ones with its own
+//! mask token, in several languages for multilingual XLM-RoBERTa and in French for CamemBERT.
 
 use super::app::{AppRef, spawn};
 use super::{dom, refresh, text_state};
@@ -23,16 +24,44 @@ const GENERAL: &[&str] = &[
     "It was a dark and stormy [MASK].",
 ];
 
-/// The examples for a model loaded from `source`.
-pub fn for_model(embedded: bool) -> &'static [&'static str] {
-    if embedded { EMBEDDED } else { GENERAL }
+/// XLM-RoBERTa was trained on a hundred languages.
+const MULTILINGUAL: &[&str] = &[
+    "The capital of France is [MASK].",
+    "La capitale de la France est [MASK].",
+    "Die Hauptstadt von Deutschland ist [MASK].",
+    "La capital de España es [MASK].",
+    "Mi piace mangiare la [MASK].",
+    "Я люблю [MASK] чай.",
+];
+
+/// CamemBERT reads French.
+const FRENCH: &[&str] = &[
+    "La capitale de la France est [MASK].",
+    "Le camembert est [MASK] !",
+    "Elle a ouvert la [MASK] et elle est sortie.",
+    "Il fait très [MASK] aujourd'hui.",
+];
+
+/// The examples for a model: the embedded one, or another of `model_type`, with its own
+/// mask token (`<mask>` for RoBERTa's family) in place of `[MASK]`.
+pub fn for_model(embedded: bool, model_type: &str, mask_token: &str) -> Vec<String> {
+    let texts = match (embedded, model_type) {
+        (true, _) => EMBEDDED,
+        (_, "xlm-roberta") => MULTILINGUAL,
+        (_, "camembert") => FRENCH,
+        _ => GENERAL,
+    };
+    texts
+        .iter()
+        .map(|t| t.replace("[MASK]", mask_token))
+        .collect()
 }
 
 /// Shows the examples as buttons; a click puts one in the text box and predicts.
-pub fn render(app: &AppRef, embedded: bool) {
+pub fn render(app: &AppRef, examples: &[String]) {
     let container = &app.el.examples;
     dom::clear(container);
-    for text in for_model(embedded) {
+    for text in examples {
         let button = dom::el("button", "example", text);
         dom::set_attr(&button, "type", "button");
         dom::set_attr(&button, "data-testid", "example");

@@ -41,9 +41,10 @@ pub async fn fill_all(app: &AppRef) {
         let total = *total.get_or_insert_with(|| tokens.mask_positions().len());
         if total == 0 {
             app.set_phase(Phase::Idle);
+            let mask = &tokens.mask_token;
             return app.show_error_in(
                 &app.el.text_error,
-                "no [MASK] to fill: click a token (or type [MASK]) first",
+                &format!("no {mask} to fill: click a token (or type {mask}) first"),
             );
         }
         if done == 0 {

@@ -42,7 +42,7 @@ fn read_options(app: &App) -> Result<FineTuneOptions, String> {
 fn render_compact(container: &web_sys::Element, masks: &[MaskPredictions]) {
     dom::clear(container);
     if masks.is_empty() {
-        dom::set_text(container, "no [MASK] in the text above");
+        dom::set_text(container, "no mask in the text above");
         return;
     }
     for m in masks {

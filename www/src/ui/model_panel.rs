@@ -297,7 +297,15 @@ fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
     dom::set_text(&app.el.fallback_detail, reason);
     dom::set_hidden(&app.el.fallback_notice, reason.is_empty());
     let embedded = info.source.ends_with(&format!("/{EMBEDDED_MODEL}"));
-    examples::render(app, embedded);
+    let model_type = info.config["model_type"].as_str().unwrap_or("bert");
+    examples::render(
+        app,
+        &examples::for_model(embedded, model_type, &info.mask_token),
+    );
+    // The page's words about masks name this model's mask token.
+    for code in dom::all(".mask-token") {
+        dom::set_text(&code, &info.mask_token);
+    }
     let source = if embedded {
         "the embedded model (assets/, see assets/MODEL_CARD.md)"
     } else {
@@ -312,8 +320,12 @@ fn show_model(app: &AppRef, info: &ModelInfo, ms: f64) {
             info.labels.join(", ")
         ),
     };
+    let family = match info.config["architectures"][0].as_str() {
+        Some(class) => format!(" ({class})"),
+        None => format!(" ({model_type})"),
+    };
     let text = format!(
-        "{source}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters{head}; started in {ms:.0} ms",
+        "{source}{family}: {} layers, hidden size {}, {} heads, vocabulary {}, {} positions, {:.1} M parameters{head}; started in {ms:.0} ms",
         info.layers,
         info.hidden_size,
         info.heads,

@@ -55,7 +55,11 @@ pub fn render(container: &web_sys::Element, masks: &[MaskPredictions], tokens: &
             dom::set_attr(&row, "title", &format!("{filled} (click to fill it in)"));
             // WordPiece's `##` says the piece joins the word before; other tokenizers' word
             // markers (`Ġ`, `▁`) are spaces, shown as the text they make.
-            let shown = if p.token.starts_with("##") { &p.token } else { &p.text };
+            let shown = if p.token.starts_with("##") {
+                &p.token
+            } else {
+                &p.text
+            };
             let word = dom::el("span", "prediction-token", shown);
             let bar = dom::el("span", "bar", "");
             let fill = dom::el("span", "bar-fill", "");
@@ -225,7 +229,9 @@ mod tests {
                 t.labels
             );
             assert!(
-                t.labels.iter().all(|l| !l.contains('Ġ') && !l.contains('▁')),
+                t.labels
+                    .iter()
+                    .all(|l| !l.contains('Ġ') && !l.contains('▁')),
                 "{fixture}: {:?}",
                 t.labels
             );

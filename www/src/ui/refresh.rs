@@ -229,7 +229,12 @@ async fn show(app: &AppRef, pass: Pass, ms: f64, current: bool) {
     }
     let (layers, heads) = (analysis.layers, analysis.heads);
     let boundary = tokens.segment_boundary();
-    *app.last_pass.borrow_mut() = Some(Rc::new(LastPass::new(analysis, tokens.labels.clone(), tokens.added(), boundary)));
+    *app.last_pass.borrow_mut() = Some(Rc::new(LastPass::new(
+        analysis,
+        tokens.labels.clone(),
+        tokens.added(),
+        boundary,
+    )));
     // The predictions are on screen before the maps are drawn.
     sleep_ms(0).await;
     attention_panel::show(app, layers, heads);

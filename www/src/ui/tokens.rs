@@ -76,7 +76,10 @@ impl TokenState {
     pub fn attached(&self, i: usize) -> bool {
         let added = |k: usize| self.special[k] && self.offsets[k].0 == self.offsets[k].1;
         // The token before, past bare word-start markers (a lone `Ġ` or `▁` is a space).
-        let Some(j) = (0..i.min(self.len())).rev().find(|&k| self.labels[k] != "␣") else {
+        let Some(j) = (0..i.min(self.len()))
+            .rev()
+            .find(|&k| self.labels[k] != "␣")
+        else {
             return false;
         };
         !added(j)

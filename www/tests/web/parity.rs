@@ -6,7 +6,12 @@ use super::*;
 /// Every single-sequence case of the fixture: our tokenizer's ids, then the logits
 /// and attentions of a full forward pass, and the browser's one-pass `analyze`.
 async fn check_against_transformers(session: &Session) {
-    let golden = SafetensorsFile::parse(GOLDEN).unwrap();
+    check_fixture(session, "gelu-f32", GOLDEN).await;
+}
+
+/// [`check_against_transformers`] for fixture `name` and its golden tensors.
+async fn check_fixture(session: &Session, fixture: &str, golden: &[u8]) {
+    let golden = SafetensorsFile::parse(golden).unwrap();
     let cases: serde_json::Value = serde_json::from_str(CASES).unwrap();
     let (model, tokenizer, device) = (
         session.pipeline.masked_lm().unwrap(),
@@ -14,7 +19,7 @@ async fn check_against_transformers(session: &Session) {
         &session.pipeline.device,
     );
     let mut checked = 0;
-    for case in cases["gelu-f32"].as_array().unwrap() {
+    for case in cases[fixture].as_array().unwrap() {
         let texts = case["texts"].as_array().unwrap();
         if texts.len() != 1 {
             continue;
@@ -25,7 +30,7 @@ async fn check_against_transformers(session: &Session) {
             .unwrap();
         let (_, ids) = golden.f32(&format!("{name}.input_ids")).unwrap();
         let expected: Vec<u32> = ids.iter().map(|&x| x as u32).collect();
-        assert_eq!(enc.ids, expected, "{name}: token ids");
+        assert_eq!(enc.ids, expected, "{fixture} {name}: token ids");
 
         let out = forward_host(model, &enc.ids, &enc.type_ids, tokenizer.pad_id(), device)
             .await
@@ -34,7 +39,7 @@ async fn check_against_transformers(session: &Session) {
         let d = max_abs_diff(&out.logits, &logits);
         assert!(
             d <= LOGIT_TOL,
-            "{name} on {}: logits differ by {d:e}",
+            "{fixture} {name} on {}: logits differ by {d:e}",
             session.backend.kind
         );
         for (i, a) in out.attentions.iter().enumerate() {
@@ -42,7 +47,7 @@ async fn check_against_transformers(session: &Session) {
             let d = max_abs_diff(a, &expected);
             assert!(
                 d <= ATTENTION_TOL,
-                "{name} layer {i} on {}: attentions differ by {d:e}",
+                "{fixture} {name} layer {i} on {}: attentions differ by {d:e}",
                 session.backend.kind
             );
         }
@@ -73,7 +78,7 @@ async fn check_against_transformers(session: &Session) {
                 .iter()
                 .map(|v| v.as_u64().unwrap())
                 .collect();
-            assert_eq!(ids, expected, "{name}: top-5 at {position}");
+            assert_eq!(ids, expected, "{fixture} {name}: top-5 at {position}");
         }
         checked += 1;
     }
@@ -113,6 +118,80 @@ async fn fixture_matches_transformers_on_the_cpu_fallback() {
     );
     let session = Session::load(&fixture_files(), &backend).unwrap();
     check_against_transformers(&session).await;
+}
+
+/// One checkpoint of each family beyond `bert` (`scripts/make_family_fixtures.py`).
+macro_rules! family {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!(
+                "../../../tests/fixtures/models/",
+                $name,
+                "/config.json"
+            )),
+            include_bytes!(concat!(
+                "../../../tests/fixtures/models/",
+                $name,
+                "/model.safetensors"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../tests/fixtures/models/",
+                $name,
+                "/tokenizer.json"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../tests/fixtures/golden/",
+                $name,
+                ".safetensors"
+            ))
+            .as_slice(),
+        )
+    };
+}
+
+type Family = (
+    &'static str,
+    &'static str,
+    &'static [u8],
+    &'static [u8],
+    &'static [u8],
+);
+
+const FAMILIES: [Family; 6] = [
+    family!("family-roberta"),
+    family!("family-xlm-roberta"),
+    family!("family-camembert"),
+    family!("family-distilbert"),
+    family!("family-albert"),
+    family!("family-electra"),
+];
+
+async fn check_families(preference: Preference) {
+    let backend = backend::open(preference).await;
+    for (name, config, weights, tokenizer, golden) in FAMILIES {
+        let files = ModelFiles {
+            source: name.into(),
+            config_json: config.into(),
+            weights: weights.to_vec(),
+            tokenizer_json: Some(tokenizer.to_vec()),
+            ..ModelFiles::default()
+        };
+        let session = Session::load(&files, &backend).unwrap();
+        check_fixture(&session, name, golden).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn every_family_matches_transformers_on_webgpu() {
+    check_families(Preference::WebGpu).await;
+}
+
+#[wasm_bindgen_test]
+async fn every_family_matches_transformers_on_the_cpu_fallback() {
+    check_families(Preference::Cpu).await;
 }
 
 #[wasm_bindgen_test]

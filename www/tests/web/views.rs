@@ -60,6 +60,7 @@ fn chips_and_predictions_are_text_only_with_test_hooks() {
     // Untrusted text (a token, a prediction) must never become markup.
     let evil = "<img src=x onerror=alert(1)>";
     s.tokens[1] = evil.into();
+    s.labels[1] = evil.into();
     let c = container();
     bert_web::ui::tokens::render(&c, &s);
     let chips = c.query_selector_all("[data-testid=token]").unwrap();
@@ -79,11 +80,13 @@ fn chips_and_predictions_are_text_only_with_test_hooks() {
         predictions: vec![
             bert_burn::inference::Prediction {
                 token: evil.into(),
+                text: evil.into(),
                 id: 7,
                 probability: 0.75,
             },
             bert_burn::inference::Prediction {
                 token: "b".into(),
+                text: "b".into(),
                 id: 9,
                 probability: 0.25,
             },
@@ -91,7 +94,7 @@ fn chips_and_predictions_are_text_only_with_test_hooks() {
         by_layer: Vec::new(),
     }];
     let p = container();
-    predictions::render(&p, &masks, &s.tokens);
+    predictions::render(&p, &masks, &s);
     let rows = p.query_selector_all("[data-testid=prediction]").unwrap();
     assert_eq!(rows.length(), 2);
     let row: web_sys::Element = rows.item(0).unwrap().dyn_into().unwrap();
