@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { root, fail, sleep, call, serve, startDriver, Page, setFineTune, unzipTo, SETTLED, runCount, predictOnce } from './browser.mjs';
 import { damagedLoadsKeepTheModel, badInputsAreRefused } from './damaged.mjs';
 import { classifyFlow, taskCheckpointFlow } from './classify.mjs';
+import { FAMILY_MOUNTS, familiesFlow } from './families.mjs';
 import { insideTheModel } from './views.mjs';
 import { fillingMasks } from './fill.mjs';
 import { phoneAndKeyboard, keyboardAndScreenReader, noSidewaysScroll } from './a11y.mjs';
@@ -245,6 +246,7 @@ async function behaviours(cpu, r, { phone }) {
 const server = await serve(dist, fixture, {
   'seq-cls/': join(root, 'tests/fixtures/models/seq-cls'),
   'tok-cls/': join(root, 'tests/fixtures/models/tok-cls'),
+  ...FAMILY_MOUNTS,
 });
 const site = `http://127.0.0.1:${server.address().port}/bert/`;
 const driver = await startDriver();
@@ -358,6 +360,8 @@ try {
     await classifyFlow(cls, site, outDir, config.num_hidden_layers);
     await taskCheckpointFlow(cls, site, 'seq-cls', 'the service was quick and friendly.');
     await taskCheckpointFlow(cls, site, 'tok-cls', 'Ada Lovelace lived in London.');
+    // The BERT family beyond `bert`: RoBERTa, XLM-RoBERTa (by file), ALBERT.
+    await familiesFlow(cls, site);
   } finally { await cls.close(); }
   // Every behaviour again on a phone (390 × 844, no WebGPU), the page never wider than the screen.
   const phone = await Page.open(driver.base, { webgpu: 'none', size: [390, 844] });
