@@ -180,6 +180,61 @@ def golden_for(model, tok, config):
     return cases, tensors
 
 
+TRAIN = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.1, max_grad_norm=1.0)
+
+
+def train_step(model, tok, seed):
+    """One AdamW step of torch, as make_fixtures.py's for BERT: BERT's no-decay group (every
+    bias and every LayerNorm weight, whatever the family calls them), global gradient-norm
+    clipping, loss on the masked positions only. Deterministic: eval mode, no dropout."""
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    vocab = model.config.vocab_size
+    specials = set(tok.all_special_ids)
+    regular = [i for i in range(vocab) if i not in specials]
+    lengths = [12, 9]
+    ids = torch.full((2, 12), tok.pad_token_id, dtype=torch.long)
+    labels = torch.full((2, 12), -100, dtype=torch.long)
+    mask = torch.zeros(2, 12, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        pick = torch.randint(0, len(regular), (n,), generator=g)
+        seq = torch.tensor([regular[i] for i in pick])
+        seq[0], seq[n - 1] = tok.cls_token_id, tok.sep_token_id
+        ids[b, :n] = seq
+        mask[b, :n] = 1
+        for t, how in [(2, "mask"), (5, "random"), (n - 2, "keep")]:
+            labels[b, t] = ids[b, t]
+            if how == "mask":
+                ids[b, t] = tok.mask_token_id
+            elif how == "random":
+                ids[b, t] = regular[torch.randint(0, len(regular), (1,), generator=g).item()]
+    norms = {f"{m}.weight" for m, mod in model.named_modules() if isinstance(mod, torch.nn.LayerNorm)}
+    no_decay_names = [n for n, _ in model.named_parameters() if n.endswith("bias") or n in norms]
+    params = dict(model.named_parameters())
+    optim = torch.optim.AdamW([
+        {"params": [p for n, p in params.items() if n not in no_decay_names], "weight_decay": TRAIN["weight_decay"]},
+        {"params": [params[n] for n in no_decay_names], "weight_decay": 0.0}],
+        lr=TRAIN["lr"], betas=TRAIN["betas"], eps=TRAIN["eps"])
+    kwargs = dict(input_ids=ids, attention_mask=mask, labels=labels)
+    if model.config.model_type != "distilbert":
+        kwargs["token_type_ids"] = torch.zeros_like(ids)
+    out = {"ids": ids.float(), "attention_mask": mask.float(), "labels": labels.float()}
+    loss = model(**kwargs).loss
+    loss.backward()
+    out["loss_before"] = loss.detach().reshape(1)
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), TRAIN["max_grad_norm"])
+    out["grad_norm"] = norm.reshape(1)
+    optim.step()
+    # Every name a parameter goes by (tied ones under each), as the checkpoint names them.
+    for n, p in model.state_dict().items():
+        if p.is_floating_point():
+            out[f"param.{n}"] = p.detach().clone()
+    with torch.no_grad():
+        out["loss_after"] = model(**kwargs).loss.reshape(1)
+    assert norm > TRAIN["max_grad_norm"], "the fixture must exercise clipping"
+    return {k: v.contiguous().float() for k, v in out.items()}
+
+
 def main():
     lines = corpus_lines()
     summary_path = ROOT / "golden/cases.json"
@@ -208,6 +263,7 @@ def main():
         assert not info["missing_keys"] and not info["unexpected_keys"], info
         ref.eval()
         cases, tensors = golden_for(ref, tok, config)
+        tensors.update({f"train.{k}": v for k, v in train_step(ref, tok, 2000 + seed).items()})
         save_file(tensors, str(ROOT / "golden" / f"family-{name}.safetensors"))
         summary[f"family-{name}"] = cases
         summary[f"family-{name}#hf_keys"] = sorted(load_file(str(out / "model.safetensors")).keys())

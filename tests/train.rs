@@ -6,7 +6,7 @@ mod common;
 use bert_burn::checkpoint::read_f32;
 use bert_burn::train::{MlmBatch, MlmTrainer, TrainConfig, lr_at, mlm_loss};
 use bert_burn::{Pipeline, device};
-use common::train_step::{assert_rel, golden_train_batch, train_step_config};
+use common::train_step::{assert_adam_step, assert_rel, golden_train_batch, train_step_config};
 use common::*;
 
 fn batch(golden: &Golden) -> MlmBatch {
@@ -238,6 +238,56 @@ fn local_attention_init_ties_keys_to_queries_and_orders_positions() {
         assert!(
             dot(row(i), row(i + 1)) > dot(row(i), row(i + 20)),
             "position {i}"
+        );
+    }
+}
+
+#[test]
+fn every_family_takes_the_adamw_step_torch_takes() {
+    for name in FAMILIES {
+        let golden = Golden::open(name);
+        let get = |key: &str| golden.get(&format!("train.{key}"));
+        let device = device::cpu().autodiff();
+        let p = Pipeline::load_dir(&model_dir(name), device.clone()).unwrap();
+        let pad = p.tokenizer.pad_id();
+        let initial = p.into_masked_lm().unwrap();
+        let before: Vec<Vec<f32>> = initial
+            .named_tensors()
+            .into_iter()
+            .map(|(_, _, t)| pollster::block_on(read_f32(t)).unwrap())
+            .collect();
+        let batch = golden_train_batch(get);
+        let mut trainer = MlmTrainer::new(config()).unwrap();
+        let (model, report) =
+            pollster::block_on(trainer.step(initial, &batch, pad, &device)).unwrap();
+        let (_, want) = get("loss_before");
+        assert!(
+            (report.loss - want[0]).abs() <= 1e-5 * want[0].abs(),
+            "{name}: loss {} vs torch {}",
+            report.loss,
+            want[0]
+        );
+        // Every parameter after the step, under transformers' names (ALBERT's shared
+        // layers once, with the gradients of every step that ran them).
+        for ((tensor_name, _, tensor), before) in model.named_tensors().into_iter().zip(&before) {
+            let (_, want) = get(&format!("param.{tensor_name}"));
+            let got = pollster::block_on(read_f32(tensor)).unwrap();
+            assert_adam_step(
+                &format!("{name}: updated {tensor_name}"),
+                before,
+                &got,
+                &want,
+                &config(),
+                1e-5,
+            );
+        }
+        let after = mlm_loss(&model, &batch, pad, &device).unwrap();
+        let (_, want) = get("loss_after");
+        assert_rel(
+            &format!("{name}: loss after"),
+            &pollster::block_on(read_f32(after)).unwrap(),
+            &want,
+            1e-5,
         );
     }
 }

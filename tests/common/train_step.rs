@@ -84,7 +84,7 @@ pub fn assert_adam_step(
     let lr = config.lr as f32;
     let decayed = config.weight_decay > 0.0
         && !(config.no_decay_on_bias_and_norm
-            && (what.ends_with("bias") || what.contains("LayerNorm")));
+            && (what.ends_with("bias") || what.to_lowercase().contains("norm")));
     let decay = if decayed { config.weight_decay } else { 0.0 };
     let scale = theirs.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
     let mut well_conditioned = 0;
@@ -110,7 +110,9 @@ pub fn assert_adam_step(
     }
     // Most of a real gradient is well above eps: the exact check must carry the test.
     let share = well_conditioned as f32 / theirs.len().max(1) as f32;
-    if !what.ends_with("key.bias") {
+    // The key projection's bias has no gradient in exact arithmetic (softmax is blind to
+    // a shift of a query's scores): all of it is rounding.
+    if !(what.ends_with("key.bias") || what.ends_with("k_lin.bias")) {
         assert!(
             share > 0.5,
             "{what}: only {:.0} % of elements checked exactly",
