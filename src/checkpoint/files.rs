@@ -18,6 +18,14 @@ pub const VOCAB_TXT: &str = "vocab.txt";
 pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 pub const SPECIAL_TOKENS_MAP: &str = "special_tokens_map.json";
 
+/// What to do when a checkpoint has no tokenizer this program reads: SentencePiece models
+/// (XLM-R's `sentencepiece.bpe.model`, ALBERT's `spiece.model`, DeBERTa's `spm.model`) are
+/// converted to `tokenizer.json` by transformers once.
+pub const NO_TOKENIZER_HINT: &str = "this program reads tokenizer.json (or BERT's vocab.txt); \
+     a checkpoint that ships only a SentencePiece model (sentencepiece.bpe.model, spiece.model, \
+     spm.model) gets one with `python -c \"from transformers import AutoTokenizer as T; \
+     T.from_pretrained('DIR').save_pretrained('DIR')\"`";
+
 /// The tokenizer's files as transformers saves them; a checkpoint carries those it has.
 pub const TOKENIZER_FILES: [&str; 4] = [
     TOKENIZER_JSON,
@@ -111,9 +119,9 @@ impl CheckpointFiles {
                 vocab_txt,
                 tokenizer_config: self.text(TOKENIZER_CONFIG)?,
             }),
-            None => Err(BertError::Tokenizer(
-                "the checkpoint has neither tokenizer.json nor vocab.txt".into(),
-            )),
+            None => Err(BertError::Tokenizer(format!(
+                "the checkpoint has neither tokenizer.json nor vocab.txt: {NO_TOKENIZER_HINT}"
+            ))),
         }
     }
 

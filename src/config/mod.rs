@@ -135,6 +135,10 @@ impl Default for BertConfig {
 /// browser or most machines have, and a failed allocation aborts instead of reporting.
 pub const MAX_PARAMETERS: f64 = 2_147_483_648.0;
 
+/// The most layers one forward pass runs (ALBERT shares a few stored layers among many
+/// steps; the largest published models run 48).
+pub const MAX_LAYERS_RUN: usize = 1024;
+
 impl BertConfig {
     /// Parses and validates `config.json`.
     pub fn from_json(text: &str) -> Result<Self> {
@@ -212,9 +216,10 @@ impl BertConfig {
     /// The layers stored in the checkpoint: ALBERT's groups × inner layers, else one per layer.
     pub fn stored_layers(&self) -> usize {
         match self.family() {
-            Family::Albert => {
-                self.num_hidden_groups.unwrap_or(1) * self.inner_group_num.unwrap_or(1)
-            }
+            Family::Albert => self
+                .num_hidden_groups
+                .unwrap_or(1)
+                .saturating_mul(self.inner_group_num.unwrap_or(1)),
             _ => self.num_hidden_layers,
         }
     }
@@ -239,7 +244,9 @@ impl BertConfig {
     /// every inner layer of a group at each of its `num_hidden_layers`.
     pub fn layers_run(&self) -> usize {
         match self.family() {
-            Family::Albert => self.num_hidden_layers * self.inner_group_num.unwrap_or(1).max(1),
+            Family::Albert => self
+                .num_hidden_layers
+                .saturating_mul(self.inner_group_num.unwrap_or(1).max(1)),
             _ => self.num_hidden_layers,
         }
     }
@@ -318,6 +325,17 @@ impl BertConfig {
                     self.num_hidden_layers
                 ));
             }
+        }
+        // ALBERT runs its few stored layers many times: the parameter count does not bound
+        // the work, so the number of layers run is bounded on its own.
+        if self.layers_run() > MAX_LAYERS_RUN {
+            return err(format!(
+                "a forward pass would run {} layers (num_hidden_layers {} × inner_group_num {}), \
+                 more than the {MAX_LAYERS_RUN} this program runs: is one of these fields mistyped?",
+                self.layers_run(),
+                self.num_hidden_layers,
+                self.inner_group_num.unwrap_or(1)
+            ));
         }
         if self.max_tokens() < 2 {
             return err(format!(

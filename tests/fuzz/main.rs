@@ -127,7 +127,8 @@ fn load_and_predict(
 ) -> Result<(), String> {
     let p = Pipeline::from_bytes(config, weights, tokenizer, device::cpu())
         .map_err(|e| e.to_string())?;
-    predict(&p, "the [MASK] sat on the [MASK].")
+    let mask = p.tokenizer.mask_token().to_string();
+    predict(&p, &format!("the {mask} sat on the {mask}."))
 }
 
 fn predict(p: &Pipeline, text: &str) -> Result<(), String> {
@@ -239,6 +240,41 @@ fn damaged_configs_are_errors_not_crashes() {
         });
     }
     report("config.json", failures);
+}
+
+#[test]
+fn damaged_family_checkpoints_are_errors_not_crashes() {
+    let mut rng = Rng(seed() ^ 3);
+    let mut failures = Vec::new();
+    let families: Vec<_> = common::FAMILIES
+        .iter()
+        .map(|name| {
+            let dir = common::model_dir(name);
+            let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+            (
+                name,
+                String::from_utf8(read("config.json")).unwrap(),
+                read("model.safetensors"),
+                read("tokenizer.json"),
+            )
+        })
+        .collect();
+    for n in 0..cases() {
+        let (name, config, weights, tokenizer) = rng.pick(&families);
+        let sentencepiece = String::from_utf8_lossy(tokenizer).contains("\"Precompiled\"");
+        if sentencepiece && rng.chance(2) {
+            let (what, json) = mutations::mutate_charsmap(&mut rng, tokenizer);
+            run_case(&format!("#{n} {name} {what}"), &mut failures, || {
+                load_and_predict(config, weights, TokenizerFiles::Json(&json))
+            });
+        } else {
+            let (what, config) = mutations::mutate_family_config(&mut rng, config);
+            run_case(&format!("#{n} {name} {what}"), &mut failures, || {
+                load_and_predict(&config, weights, TokenizerFiles::Json(tokenizer))
+            });
+        }
+    }
+    report("family checkpoints", failures);
 }
 
 #[test]

@@ -140,6 +140,82 @@ const CONFIG_FIELDS: [&str; 17] = [
     "architectures",
 ];
 
+/// What the other families' configs add (ALBERT's groups, ELECTRA's embedding size,
+/// DistilBERT's own key names), and `model_type` for mixed checkpoints.
+const FAMILY_CONFIG_FIELDS: [&str; 11] = [
+    "embedding_size",
+    "num_hidden_groups",
+    "inner_group_num",
+    "sinusoidal_pos_embds",
+    "dim",
+    "n_layers",
+    "n_heads",
+    "hidden_dim",
+    "activation",
+    "pad_token_id",
+    "model_type",
+];
+
+/// A family checkpoint's config, damaged: a field of any family, or the config of another
+/// family (RoBERTa's config beside ALBERT's weights…).
+pub fn mutate_family_config(rng: &mut Rng, original: &str) -> (String, String) {
+    let mut value: serde_json::Value = serde_json::from_str(original).unwrap();
+    if rng.chance(4) {
+        let other = *rng.pick(&[
+            "bert",
+            "roberta",
+            "xlm-roberta",
+            "distilbert",
+            "albert",
+            "electra",
+            "deberta-v2",
+        ]);
+        value["model_type"] = serde_json::json!(other);
+        return (format!("config model_type = {other}"), value.to_string());
+    }
+    let field = if rng.chance(2) {
+        *rng.pick(&FAMILY_CONFIG_FIELDS)
+    } else {
+        *rng.pick(&CONFIG_FIELDS)
+    };
+    let replacement = odd_number(rng);
+    let what = format!("config {field} = {replacement}");
+    value[field] = replacement;
+    (what, value.to_string())
+}
+
+/// A SentencePiece tokenizer.json whose `Precompiled` char map is damaged (bytes flipped
+/// or cut inside the decoded blob, re-encoded as base64 so the JSON still parses).
+pub fn mutate_charsmap(rng: &mut Rng, original: &[u8]) -> (String, Vec<u8>) {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut value: serde_json::Value = serde_json::from_slice(original).unwrap();
+    let normalizer = &mut value["normalizer"];
+    let map = if normalizer["type"] == "Precompiled" {
+        normalizer
+    } else {
+        let items = normalizer["normalizers"].as_array_mut().unwrap();
+        items
+            .iter_mut()
+            .find(|n| n["type"] == "Precompiled")
+            .unwrap()
+    };
+    let mut blob = engine
+        .decode(map["precompiled_charsmap"].as_str().unwrap())
+        .unwrap();
+    let what = if rng.chance(3) {
+        let cut = rng.below(blob.len());
+        blob.truncate(cut);
+        format!("charsmap cut to {cut} bytes")
+    } else {
+        let len = blob.len();
+        flip_bytes(rng, &mut blob, 0..len);
+        "charsmap bytes flipped".to_string()
+    };
+    map["precompiled_charsmap"] = serde_json::json!(engine.encode(&blob));
+    (what, value.to_string().into_bytes())
+}
+
 pub fn mutate_config(rng: &mut Rng, original: &str) -> (String, String) {
     if rng.chance(6) {
         let mut bytes = original.as_bytes().to_vec();

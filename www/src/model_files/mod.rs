@@ -36,7 +36,11 @@ impl ModelFiles {
                 tokenizer_config: self.tokenizer_config.as_deref(),
             })
         } else {
-            Err(format!("{}: no tokenizer.json or vocab.txt", self.source))
+            Err(format!(
+                "{}: no tokenizer.json or vocab.txt ({})",
+                self.source,
+                bert_burn::checkpoint::files::NO_TOKENIZER_HINT
+            ))
         }
     }
 
@@ -121,7 +125,10 @@ pub async fn fetch_model(
             let vocab = fetch_bytes(&location.file_url("vocab.txt"), progress)
                 .await
                 .map_err(|e| {
-                    format!("neither tokenizer.json nor vocab.txt could be loaded: {e}")
+                    format!(
+                        "neither tokenizer.json nor vocab.txt could be loaded: {e} ({})",
+                        bert_burn::checkpoint::files::NO_TOKENIZER_HINT
+                    )
                 })?;
             files.vocab_txt = Some(text(vocab, "vocab.txt")?);
             if let Ok(cfg) =
