@@ -56,6 +56,8 @@ pub struct BertTokenizer {
     mask_id: u32,
     /// Every special token the tokenizer declares (`[CLS]`, `<s>`, `<mask>`…).
     specials: std::collections::HashSet<String>,
+    /// See [`Self::vocab_size`].
+    vocab_rows: usize,
     max_length: usize,
 }
 
@@ -270,12 +272,18 @@ impl BertTokenizer {
             }))
             .map_err(|e| BertError::Tokenizer(e.to_string()))?;
         let specials = special_tokens(&inner);
+        let vocab_rows = inner
+            .get_vocab(true)
+            .values()
+            .max()
+            .map_or(0, |&id| id as usize + 1);
         Ok(Self {
             inner,
             plain,
             mask_token: mask_token.into(),
             mask_id,
             specials,
+            vocab_rows,
             max_length,
         })
     }
@@ -292,8 +300,10 @@ impl BertTokenizer {
         self.max_length
     }
 
+    /// The ids the tokenizer can produce: its largest id + 1 (a converted SentencePiece
+    /// vocabulary may list a token twice, so the count of distinct tokens can be less).
     pub fn vocab_size(&self) -> usize {
-        self.inner.get_vocab_size(true)
+        self.vocab_rows
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {

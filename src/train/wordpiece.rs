@@ -135,16 +135,22 @@ pub fn tokenizer_config_json(model_max_length: usize) -> String {
 }
 
 /// The tokenizer files a checkpoint of a model trained here carries: `tokenizer.json`,
-/// with `vocab.txt` and `tokenizer_config.json` for tools that build BERT's tokenizer
-/// from those.
+/// with, for a `bert` model, `vocab.txt` and `tokenizer_config.json` for tools that build
+/// BERT's tokenizer from those. Another family's tokenizer (byte-level BPE, SentencePiece)
+/// is its `tokenizer.json` alone: transformers picks the family's tokenizer class from
+/// `config.json`.
 pub fn trained_tokenizer_files(
     tokenizer_json: &str,
     tokenizer: &crate::BertTokenizer,
     model_max_length: usize,
+    family: crate::config::Family,
 ) -> crate::checkpoint::CheckpointFiles {
     use crate::checkpoint::files::{TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_TXT};
     let mut files = crate::checkpoint::CheckpointFiles::new();
     files.insert(TOKENIZER_JSON, tokenizer_json.as_bytes().to_vec());
+    if family != crate::config::Family::Bert {
+        return files;
+    }
     files.insert(VOCAB_TXT, vocab_txt(tokenizer).into_bytes());
     files.insert(
         TOKENIZER_CONFIG,

@@ -124,7 +124,12 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let max_len = model.config().max_tokens();
     let tokenizer = BertTokenizer::from_json(tokenizer_json.as_bytes(), max_len)?;
     check_vocabulary(&tokenizer, model.config(), VocabularyUse::Training)?;
-    let tokenizer_files = trained_tokenizer_files(&tokenizer_json, &tokenizer, max_len);
+    let tokenizer_files = trained_tokenizer_files(
+        &tokenizer_json,
+        &tokenizer,
+        max_len,
+        model.config().family(),
+    );
     let eval_text = match &args.eval_text {
         Some(p) => Some(read_to_string(p)?),
         None => None,
