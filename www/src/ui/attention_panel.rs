@@ -106,7 +106,7 @@ fn render(app: &App, full: bool) {
     let analysis = &pass.analysis;
     let (layer, head) = selected_layer_head(app);
     let layer = layer.min(analysis.layers.saturating_sub(1));
-    let visible = visible_tokens(app, &pass);
+    let visible = visible_tokens(app, pass);
     let big = view(pass, &visible, app.hover.get());
     let rollout = app.el.head.value() == ROLLOUT;
     let caption = if rollout {

@@ -264,7 +264,7 @@ fn show_masked(app: &App, analyzed: &Analyzed, tokens: &TokenState, ms: f64, run
         &analyzed.kernels.to_string(),
     );
     let masks = &analyzed.analysis.masks;
-    predictions::render(&app.el.predictions, masks, &tokens);
+    predictions::render(&app.el.predictions, masks, tokens);
     warn_of_cut_masks(app, tokens);
     predictions::render_by_layer(&app.el.layer_predictions, masks);
 }
