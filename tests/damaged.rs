@@ -209,3 +209,55 @@ fn the_cli_reports_damaged_files_without_panicking() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Family checkpoint `weights_of`'s weights with `config` and `tokenizer_of`'s tokenizer.
+fn family_load_error(weights_of: &str, tokenizer_of: &str, config: &str) -> BertError {
+    let read = |name: &str, f: &str| std::fs::read(model_dir(name).join(f)).unwrap();
+    let tokenizer = read(tokenizer_of, "tokenizer.json");
+    Pipeline::from_bytes(
+        config,
+        &read(weights_of, "model.safetensors"),
+        TokenizerFiles::Json(&tokenizer),
+        device::cpu(),
+    )
+    .err()
+    .expect("refused")
+}
+
+fn family_config(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(model_dir(name).join("config.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn an_albert_config_whose_groups_do_not_match_the_tensors_names_the_setting() {
+    // The file stores 2 groups of 2 layers; the config claims 4 groups of 2.
+    let mut config = family_config("family-albert");
+    config["num_hidden_groups"] = serde_json::json!(4);
+    let msg = family_load_error("family-albert", "family-albert", &config.to_string()).to_string();
+    assert!(
+        msg.contains("num_hidden_groups × inner_group_num is 8 but the checkpoint has 4 layer(s)"),
+        "{msg}"
+    );
+    // Groups that cannot divide the layers are refused before the file is read.
+    config["num_hidden_groups"] = serde_json::json!(3);
+    let msg = family_load_error("family-albert", "family-albert", &config.to_string()).to_string();
+    assert!(msg.contains("num_hidden_groups 3 must divide"), "{msg}");
+}
+
+#[test]
+fn a_family_config_beside_another_familys_weights_says_so() {
+    // RoBERTa's config with ELECTRA's weights; DistilBERT's with RoBERTa's.
+    for (config_of, weights_of, named) in [
+        ("family-roberta", "family-electra", "`electra`"),
+        ("family-distilbert", "family-roberta", "`roberta`"),
+    ] {
+        let config = family_config(config_of).to_string();
+        let err = family_load_error(weights_of, config_of, &config);
+        let msg = err.to_string();
+        assert!(matches!(err, BertError::Config(_)), "{msg}");
+        assert!(
+            msg.contains(&format!("weights are named as a {named}")),
+            "{msg}"
+        );
+    }
+}

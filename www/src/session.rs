@@ -66,7 +66,8 @@ impl Session {
         };
         let named = |e: BertError| match e {
             BertError::MissingTensor { .. } | BertError::ShapeMismatch { .. } => {
-                format!("{}: not a BERT {kind} checkpoint: {e}", files.source)
+                let family = &config.model_type;
+                format!("{}: not a `{family}` {kind} checkpoint: {e}", files.source)
             }
             e => format!("{}: {e}", files.source),
         };

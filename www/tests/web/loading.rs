@@ -7,10 +7,17 @@ use super::*;
 async fn load_errors_are_clear() {
     let cpu = backend::cpu(None);
     let mut files = fixture_files();
+    // A config of another family beside BERT's weights, and a family this page does not load.
     files.config_json = CONFIG.replace("\"bert\"", "\"roberta\"");
     let e = Session::load(&files, &cpu).err().unwrap();
     assert!(
-        e.contains("not a BERT masked-LM") && e.contains("roberta"),
+        e.contains("model_type `roberta`") && e.contains("named as a `bert` checkpoint's"),
+        "{e}"
+    );
+    files.config_json = CONFIG.replace("\"bert\"", "\"gpt2\"");
+    let e = Session::load(&files, &cpu).err().unwrap();
+    assert!(
+        e.contains("gpt2") && e.contains("supported: bert, roberta"),
         "{e}"
     );
 
@@ -18,7 +25,7 @@ async fn load_errors_are_clear() {
     files.weights = bert_burn::checkpoint::write_safetensors(&[]).unwrap();
     let e = Session::load(&files, &cpu).err().unwrap();
     assert!(
-        e.contains("not a BERT masked-LM") && e.contains("word_embeddings"),
+        e.contains("not a `bert` masked-LM checkpoint") && e.contains("word_embeddings"),
         "{e}"
     );
 
