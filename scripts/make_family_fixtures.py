@@ -273,5 +273,63 @@ def main():
     summary_path.write_text(json.dumps(summary, indent=1))
 
 
+TASK_TEXTS = [
+    ("The old man walked to the harbour.", None),
+    ("Where is the station?", "It is round the corner."),
+    ("A much longer sentence, so that the batch is padded on the other texts.", None),
+]
+TOKEN_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+TOKEN_CLASSIFIERS = {
+    "roberta": tf.RobertaForTokenClassification,
+    "distilbert": tf.DistilBertForTokenClassification,
+    "albert": tf.AlbertForTokenClassification,
+}
+
+
+def make_token_classifiers():
+    """models/family-<name>-tok: `<Family>ForTokenClassification` as transformers saves it
+    (5 BIO labels), on the MLM fixture's config and tokenizer, random weights; golden: its
+    logits for TASK_TEXTS as one padded batch (padded with the tokenizer's pad id)."""
+    for seed, (name, cls) in enumerate(TOKEN_CLASSIFIERS.items()):
+        base = ROOT / "models" / f"family-{name}"
+        config = tf.AutoConfig.from_pretrained(str(base))
+        config.id2label = dict(enumerate(TOKEN_LABELS))
+        config.label2id = {l: i for i, l in enumerate(TOKEN_LABELS)}
+        config.architectures = [cls.__name__]
+        torch.manual_seed(3000 + seed)
+        model = cls(config)
+        randomise(model, 3000 + seed)
+        out = ROOT / "models" / f"family-{name}-tok"
+        if out.exists():
+            shutil.rmtree(out)
+        model.save_pretrained(str(out))
+        for f in ["tokenizer.json", "tokenizer_config.json"]:
+            shutil.copy(base / f, out / f)
+        ref = cls.from_pretrained(str(out), attn_implementation="eager").eval()
+        backend = Tokenizer.from_file(str(out / "tokenizer.json"))
+        backend.no_padding()
+        backend.no_truncation()
+        encs = [backend.encode(a, b) if b else backend.encode(a) for a, b in TASK_TEXTS]
+        width = max(len(e.ids) for e in encs)
+        pad_id = tf.AutoTokenizer.from_pretrained(str(out)).pad_token_id
+        pad = lambda xs, v: [x + [v] * (width - len(x)) for x in xs]
+        ids = torch.tensor(pad([e.ids for e in encs], pad_id))
+        types = torch.tensor(pad([e.type_ids for e in encs], 0))
+        mask = torch.tensor(pad([[1] * len(e.ids) for e in encs], 0))
+        kwargs = dict(input_ids=ids, attention_mask=mask)
+        if name != "distilbert":
+            kwargs["token_type_ids"] = types
+        with torch.no_grad():
+            logits = ref(**kwargs).logits
+        save_file({"input_ids": ids.float(), "token_type_ids": types.float(), "attention_mask": mask.float(),
+                   "logits": logits.contiguous()}, str(ROOT / "golden" / f"family-{name}-tok.safetensors"))
+        print(f"family-{name}-tok: logits {tuple(logits.shape)}")
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["tasks"]:
+        make_token_classifiers()
+        sys.exit(0)
     main()
+    make_token_classifiers()

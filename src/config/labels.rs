@@ -103,10 +103,13 @@ impl BertConfig {
 
     /// Checks what a classification head needs: at least one label, single-label only.
     pub fn validate_labels(&self) -> Result<usize> {
-        if self.family() != super::Family::Bert {
+        // Every family's token classifier is a `classifier` on each token; the sequence
+        // heads differ (RoBERTa's `classifier.dense/out_proj`, DistilBERT's
+        // `pre_classifier`…) and only BERT's is built.
+        if self.task() == Task::Sequence && self.family() != super::Family::Bert {
             return Err(BertError::Config(format!(
-                "classification heads are built for `bert` checkpoints only so far, not `{}` \
-                 (its masked-LM checkpoints load)",
+                "sequence-classification heads are built for `bert` checkpoints only so far, not \
+                 `{}` (its masked-LM and token-classification checkpoints load)",
                 self.model_type
             )));
         }

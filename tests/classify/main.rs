@@ -101,6 +101,49 @@ fn token_classifier_matches_transformers() {
     }
 }
 
+#[test]
+fn family_token_classifiers_match_transformers() {
+    for name in [
+        "family-roberta-tok",
+        "family-distilbert-tok",
+        "family-albert-tok",
+    ] {
+        let p = load(name);
+        let Head::Token(model) = &p.head else {
+            panic!("{name} is a token classifier")
+        };
+        let golden = Golden::open(name);
+        let (shape, expected) = golden.get("logits");
+        let (seq, labels) = (shape[1], shape[2]);
+        for (b, (ids, types)) in golden_rows(|n| golden.get(n)).iter().enumerate() {
+            let enc = encoding_of(ids, types);
+            let out = pollster::block_on(classify_tokens(
+                model,
+                &enc,
+                p.tokenizer.pad_id(),
+                false,
+                &p.device,
+            ))
+            .unwrap();
+            let ours: Vec<f32> = out.logits.concat();
+            let theirs = &expected[b * seq * labels..(b * seq + ids.len()) * labels];
+            assert_close(&format!("{name} row {b} token logits"), &ours, theirs, 1e-4);
+        }
+        // Saved again, it has the names transformers wrote.
+        let Head::Token(model) = &p.head else {
+            unreachable!()
+        };
+        let mut saved: Vec<String> = model.named_tensors().into_iter().map(|t| t.0).collect();
+        let file = std::fs::read(model_dir(name).join("model.safetensors")).unwrap();
+        let mut theirs = bert_burn::checkpoint::SafetensorsFile::parse(&file)
+            .unwrap()
+            .names();
+        saved.sort();
+        theirs.sort();
+        assert_eq!(saved, theirs, "{name}: saved names");
+    }
+}
+
 /// Looks a parameter up by its Hugging Face name.
 fn param<'a>(named: &'a [NamedTensor], name: &str) -> &'a NamedTensor {
     named
