@@ -76,9 +76,8 @@ impl TensorNames {
     /// The names of stored layer `n`.
     pub fn layer(&self, n: usize) -> LayerNames {
         match self.family {
-            Family::Bert => bert::layer(self.base, n),
-            Family::Roberta => bert::layer(self.base, n),
-            Family::Electra => bert::layer(self.base, n),
+            // RoBERTa and ELECTRA keep BERT's layer names under their own prefix.
+            Family::Bert | Family::Roberta | Family::Electra => bert::layer(self.base, n),
             Family::DistilBert => distilbert::layer(n),
             Family::Albert => albert::layer(n / self.inner_group_num, n % self.inner_group_num),
         }
